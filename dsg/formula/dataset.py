@@ -1,0 +1,493 @@
+"""Dataset directories (SPEC §2): loading and validation in one place.
+
+Everything is read as text first and checked row by row, so that a problem is reported
+with its file, spreadsheet row and column, and every problem is reported at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import math
+import tomllib
+from dataclasses import dataclass, field, replace
+from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
+
+import polars as pl
+
+from dsg.errors import InputError, Problem, raise_if
+
+DEFAULT_DATASET = "wales-2025-26"
+
+# Weights per service must sum to 1 within this (SPEC §6).
+WEIGHT_TOLERANCE = 1e-9
+
+FLOOR_FUNDING_MODES = ("external", "self")
+
+SETTLEMENT_KEYS = (
+    "aef_total",
+    "notional_band_d",
+    "ndr_pool",
+    "ndr_indicator",
+    "taxbase_indicator",
+    "floor_percent",
+    "floor_funding",
+    "cap_percent",
+)
+DATASET_KEYS = ("name", "year", "title_en", "title_cy", "description", "licence", "settlement", "provenance")
+
+# file -> (required?, required columns)
+FILES = {
+    "councils.csv": (True, ("ons_code", "name_en", "name_cy")),
+    "indicators.csv": (True, ("ons_code", "indicator", "value")),
+    "services.csv": (True, ("service", "total")),
+    "weights.csv": (True, ("service", "indicator", "weight")),
+    "base.csv": (True, ("ons_code", "base_aef")),
+    "fixed.csv": (False, ("ons_code", "amount")),
+    "grants.csv": (False, ("grant", "ons_code", "amount")),
+}
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """The ``[settlement]`` parameters; exactly one of aef_total / notional_band_d is set."""
+
+    ndr_pool: float
+    ndr_indicator: str
+    taxbase_indicator: str
+    aef_total: float | None = None
+    notional_band_d: float | None = None
+    floor_percent: float | None = None
+    floor_funding: str = "external"
+    cap_percent: float | None = None
+
+    def as_dict(self) -> dict:
+        """The parameters that are set, as they would be written in TOML."""
+        return {k: getattr(self, k) for k in SETTLEMENT_KEYS if getattr(self, k) is not None}
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A validated dataset. Tables are in council order; ``fixed`` covers every council."""
+
+    name: str
+    year: str
+    title_en: str
+    title_cy: str
+    settlement: Settlement
+    councils: pl.DataFrame
+    indicators: pl.DataFrame
+    services: pl.DataFrame
+    weights: pl.DataFrame
+    base: pl.DataFrame
+    fixed: pl.DataFrame
+    grants: pl.DataFrame | None
+    provenance: dict = field(default_factory=dict)
+
+    @property
+    def council_codes(self) -> list[str]:
+        return self.councils["ons_code"].to_list()
+
+    def council_names(self, lang: str) -> list[str]:
+        return self.councils[f"name_{lang}"].to_list()
+
+    def title(self, lang: str) -> str:
+        return self.title_cy if lang == "cy" else self.title_en
+
+    def with_changes(self, **changes) -> "Dataset":
+        return replace(self, **changes)
+
+
+# --------------------------------------------------------------------------- parsing helpers
+
+
+def parse_number(text: str | None) -> float | None:
+    """A finite float from a cell, or None when the cell is not one."""
+    if text is None:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def check_number(
+    value, problems: list[Problem], file: str, *, row: int | None = None, key: str,
+    minimum: str = "nonnegative",
+) -> float | None:
+    """Check one number (a CSV cell or a TOML value) and record what was wrong.
+
+    ``minimum`` is ``"any"``, ``"nonnegative"`` or ``"positive"``.
+    """
+    if isinstance(value, bool):
+        number = None
+    elif isinstance(value, (int, float)):
+        number = float(value) if math.isfinite(value) else None
+    else:
+        number = parse_number(value)
+    if number is None:
+        problems.append(Problem(file, "not_a_number", row, key, {"value": value if value is not None else ""}))
+        return None
+    if minimum == "nonnegative" and number < 0:
+        problems.append(Problem(file, "negative", row, key, {"value": value}))
+        return None
+    if minimum == "positive" and number <= 0:
+        problems.append(Problem(file, "not_positive", row, key, {"value": value}))
+        return None
+    return number
+
+
+def read_csv_text(data: bytes, label: str, required: tuple[str, ...], problems: list[Problem]) -> pl.DataFrame | None:
+    """Read a CSV as text columns, trimmed; report missing columns and unreadable files.
+
+    A UTF-8 byte-order mark (Excel's "CSV UTF-8") is accepted.
+    """
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        problems.append(Problem(label, "not_utf8"))
+        return None
+    try:
+        frame = pl.read_csv(io.BytesIO(data), infer_schema=False)
+    except (pl.exceptions.PolarsError, ValueError) as exc:
+        problems.append(Problem(label, "unreadable_csv", params={"reason": str(exc).splitlines()[0]}))
+        return None
+    frame = frame.rename({c: c.strip() for c in frame.columns})
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        problems.append(
+            Problem(label, "missing_columns", params={"columns": ", ".join(missing), "expected": ", ".join(required)})
+        )
+        return None
+    return frame.with_columns(pl.col(c).str.strip_chars() for c in frame.columns)
+
+
+def rows(frame: pl.DataFrame):
+    """(spreadsheet row, row dict) pairs; the header is row 1."""
+    return enumerate(frame.iter_rows(named=True), start=2)
+
+
+def check_duplicates(frame: pl.DataFrame, keys: tuple[str, ...], label: str, problems: list[Problem]) -> None:
+    seen: dict[tuple, int] = {}
+    for row, record in rows(frame):
+        key = tuple(record[k] for k in keys)
+        if key in seen:
+            problems.append(
+                Problem(label, "duplicate_row", row, ", ".join(keys), {"value": " / ".join(map(str, key)), "first": seen[key]})
+            )
+        else:
+            seen[key] = row
+
+
+def check_known(frame: pl.DataFrame, column: str, known, code: str, label: str, problems: list[Problem]) -> None:
+    for row, record in rows(frame):
+        if record[column] not in known:
+            problems.append(Problem(label, code, row, column, {"value": record[column] or ""}))
+
+
+def numeric_column(
+    frame: pl.DataFrame, column: str, label: str, problems: list[Problem], minimum: str = "nonnegative"
+) -> pl.DataFrame:
+    """Replace a text column by float64, recording every cell that is not a valid number."""
+    values = [check_number(record[column], problems, label, row=row, key=column, minimum=minimum) for row, record in rows(frame)]
+    return frame.with_columns(pl.Series(column, values, dtype=pl.Float64))
+
+
+# --------------------------------------------------------------------------- settlement parameters
+
+
+def parse_settlement(table, label: str, prefix: str = "settlement") -> tuple[Settlement | None, list[Problem]]:
+    """Check a ``[settlement]`` table and build :class:`Settlement` from it."""
+    problems: list[Problem] = []
+    if not isinstance(table, dict):
+        return None, [Problem(label, "expected_table", key=prefix)]
+    for key in table:
+        if key not in SETTLEMENT_KEYS:
+            problems.append(Problem(label, "unknown_key", key=f"{prefix}.{key}", params={"allowed": ", ".join(SETTLEMENT_KEYS)}))
+
+    def number(key: str, minimum: str, required: bool = False) -> float | None:
+        if key not in table:
+            if required:
+                problems.append(Problem(label, "missing_key", key=f"{prefix}.{key}"))
+            return None
+        return check_number(table[key], problems, label, key=f"{prefix}.{key}", minimum=minimum)
+
+    def text(key: str) -> str | None:
+        value = table.get(key)
+        if not isinstance(value, str) or not value.strip():
+            problems.append(Problem(label, "missing_key" if key not in table else "expected_text", key=f"{prefix}.{key}"))
+            return None
+        return value.strip()
+
+    has_total, has_band_d = "aef_total" in table, "notional_band_d" in table
+    if has_total and has_band_d:
+        problems.append(Problem(label, "both_total_and_band_d", key=prefix))
+    elif not (has_total or has_band_d):
+        problems.append(Problem(label, "neither_total_nor_band_d", key=prefix))
+    aef_total = number("aef_total", "nonnegative")
+    # A negative notional Band D would raise money by paying council tax out (SPEC §3.3).
+    notional_band_d = number("notional_band_d", "nonnegative")
+    ndr_pool = number("ndr_pool", "nonnegative", required=True)
+    floor_percent = number("floor_percent", "any")
+    cap_percent = number("cap_percent", "any")
+    floor_funding = table.get("floor_funding", "external")
+    if floor_funding not in FLOOR_FUNDING_MODES:
+        problems.append(
+            Problem(label, "bad_choice", key=f"{prefix}.floor_funding", params={"value": floor_funding, "allowed": ", ".join(FLOOR_FUNDING_MODES)})
+        )
+    if floor_percent is not None and floor_percent <= -100:
+        problems.append(Problem(label, "floor_below_minus_100", key=f"{prefix}.floor_percent", params={"value": floor_percent}))
+    if floor_percent is not None and cap_percent is not None and cap_percent < floor_percent:
+        problems.append(
+            Problem(label, "cap_below_floor", key=f"{prefix}.cap_percent", params={"cap": cap_percent, "floor": floor_percent})
+        )
+    ndr_indicator = text("ndr_indicator")
+    taxbase_indicator = text("taxbase_indicator")
+    if problems:
+        return None, problems
+    return (
+        Settlement(
+            ndr_pool=ndr_pool,
+            ndr_indicator=ndr_indicator,
+            taxbase_indicator=taxbase_indicator,
+            aef_total=aef_total,
+            notional_band_d=notional_band_d,
+            floor_percent=floor_percent,
+            floor_funding=floor_funding,
+            cap_percent=cap_percent,
+        ),
+        [],
+    )
+
+
+# --------------------------------------------------------------------------- cross-file checks
+
+
+def indicator_problems(indicators: pl.DataFrame, councils: pl.DataFrame, used: dict[str, tuple[str, str]]) -> list[Problem]:
+    """Every council has a value for every used indicator, and its Wales total is positive.
+
+    ``used`` maps each indicator to the (file, key) that uses it, for the message.
+    """
+    problems = []
+    codes = councils["ons_code"].to_list()
+    names = dict(zip(codes, councils["name_en"].to_list()))
+    by_indicator = {
+        name: dict(zip(group["ons_code"].to_list(), group["value"].to_list()))
+        for (name,), group in indicators.group_by("indicator", maintain_order=True)
+    }
+    for indicator, (file, key) in used.items():
+        values = by_indicator.get(indicator)
+        if values is None:
+            problems.append(Problem(file, "unknown_indicator", key=key, params={"value": indicator}))
+            continue
+        missing = [code for code in codes if values.get(code) is None]
+        for code in missing:
+            problems.append(
+                Problem(file, "indicator_missing_council", key=key, params={"indicator": indicator, "council": f"{code} ({names[code]})"})
+            )
+        if not missing and not math.fsum(values[c] for c in codes) > 0:
+            problems.append(Problem(file, "indicator_zero_total", key=key, params={"indicator": indicator}))
+    return problems
+
+
+def weight_sum_problems(weights: pl.DataFrame, label: str, key_of=lambda service: f"service {service}") -> list[Problem]:
+    problems = []
+    for (service,), group in weights.group_by("service", maintain_order=True):
+        total = math.fsum(group["weight"].to_list())
+        if abs(total - 1.0) > WEIGHT_TOLERANCE:
+            problems.append(Problem(label, "weights_not_one", key=key_of(service), params={"total": f"{total:.12g}"}))
+    return problems
+
+
+def used_indicators(weights: pl.DataFrame, settlement: Settlement, weights_file: str, settlement_file: str) -> dict[str, tuple[str, str]]:
+    """Each indicator the settlement needs, with the first (file, key) that needs it."""
+    used = {}
+    for service, indicator in weights.select("service", "indicator").iter_rows():
+        used.setdefault(indicator, (weights_file, f"service {service}"))
+    used.setdefault(settlement.ndr_indicator, (settlement_file, "settlement.ndr_indicator"))
+    used.setdefault(settlement.taxbase_indicator, (settlement_file, "settlement.taxbase_indicator"))
+    return used
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def embedded_dataset_dir(name: str = DEFAULT_DATASET) -> Traversable:
+    return resources.files("dsg.data").joinpath(name)
+
+
+def load_dataset(path: str | Path | None = None) -> Dataset:
+    """Load and validate a dataset directory; ``None`` gives the embedded default.
+
+    Raises :class:`InputError` listing every problem found.
+    """
+    if path is None:
+        directory: Traversable = embedded_dataset_dir()
+        prefix = DEFAULT_DATASET
+    else:
+        directory = Path(path)
+        prefix = str(path).rstrip("/")
+        if not directory.is_dir():
+            raise InputError([Problem(prefix, "not_a_directory")])
+
+    problems: list[Problem] = []
+    raw: dict[str, bytes] = {}
+    for name in ("dataset.toml", *FILES):
+        entry = directory.joinpath(name)
+        if entry.is_file():
+            raw[name] = entry.read_bytes()
+        elif name == "dataset.toml" or FILES[name][0]:
+            problems.append(Problem(f"{prefix}/{name}", "missing_file"))
+
+    label = lambda name: f"{prefix}/{name}"  # noqa: E731
+
+    meta: dict = {}
+    if "dataset.toml" in raw:
+        try:
+            meta = tomllib.loads(raw["dataset.toml"].decode("utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            problems.append(Problem(label("dataset.toml"), "bad_toml", params={"reason": str(exc)}))
+    settlement = None
+    if meta:
+        for key in meta:
+            if key not in DATASET_KEYS:
+                problems.append(Problem(label("dataset.toml"), "unknown_key", key=key, params={"allowed": ", ".join(DATASET_KEYS)}))
+        for key in ("name", "year"):
+            if not isinstance(meta.get(key), str) or not meta[key].strip():
+                problems.append(Problem(label("dataset.toml"), "missing_key", key=key))
+        if "settlement" not in meta:
+            problems.append(Problem(label("dataset.toml"), "missing_key", key="settlement"))
+        else:
+            settlement, found = parse_settlement(meta["settlement"], label("dataset.toml"))
+            problems += found
+
+    tables = {
+        name: read_csv_text(data, label(name), FILES[name][1], problems)
+        for name, data in raw.items()
+        if name in FILES
+    }
+
+    councils = tables.get("councils.csv")
+    codes: list[str] = []
+    if councils is not None:
+        for row, record in rows(councils):
+            for column in FILES["councils.csv"][1]:
+                if not record[column]:
+                    problems.append(Problem(label("councils.csv"), "empty_cell", row, column))
+        check_duplicates(councils, ("ons_code",), label("councils.csv"), problems)
+        codes = councils["ons_code"].to_list()
+        if not codes:
+            problems.append(Problem(label("councils.csv"), "no_rows"))
+    known_codes = set(codes)
+
+    def council_table(name: str, value_column: str, minimum: str, complete: bool) -> pl.DataFrame | None:
+        frame = tables.get(name)
+        if frame is None:
+            return None
+        if councils is not None:
+            check_known(frame, "ons_code", known_codes, "unknown_council", label(name), problems)
+        check_duplicates(frame, ("ons_code",), label(name), problems)
+        frame = numeric_column(frame, value_column, label(name), problems, minimum)
+        if complete and councils is not None:
+            present = set(frame["ons_code"].to_list())
+            for code, name_en in councils.select("ons_code", "name_en").iter_rows():
+                if code not in present:
+                    problems.append(Problem(label(name), "council_missing", params={"council": f"{code} ({name_en})"}))
+        return frame
+
+    base = council_table("base.csv", "base_aef", "positive", complete=True)
+    # The fixed element is an adjustment and may be negative (a calibration residual
+    # corrects both ways); councils absent from fixed.csv have none.
+    fixed = council_table("fixed.csv", "amount", "any", complete=False)
+
+    indicators = tables.get("indicators.csv")
+    if indicators is not None:
+        if councils is not None:
+            check_known(indicators, "ons_code", known_codes, "unknown_council", label("indicators.csv"), problems)
+        check_duplicates(indicators, ("ons_code", "indicator"), label("indicators.csv"), problems)
+        indicators = numeric_column(indicators, "value", label("indicators.csv"), problems)
+
+    services = tables.get("services.csv")
+    if services is not None:
+        check_duplicates(services, ("service",), label("services.csv"), problems)
+        services = numeric_column(services, "total", label("services.csv"), problems)
+        if "name_cy" not in services.columns:
+            services = services.with_columns(pl.col("service").alias("name_cy"))
+
+    weights = tables.get("weights.csv")
+    if weights is not None:
+        if services is not None:
+            check_known(weights, "service", set(services["service"].to_list()), "unknown_service", label("weights.csv"), problems)
+            with_formula = set(weights["service"].to_list())
+            for row, record in rows(services):
+                if record["service"] not in with_formula:
+                    problems.append(Problem(label("services.csv"), "service_without_weights", row, "service", {"value": record["service"]}))
+        if indicators is not None:
+            check_known(weights, "indicator", set(indicators["indicator"].to_list()), "unknown_indicator", label("weights.csv"), problems)
+        check_duplicates(weights, ("service", "indicator"), label("weights.csv"), problems)
+        weights = numeric_column(weights, "weight", label("weights.csv"), problems)
+        if weights["weight"].null_count() == 0:
+            problems += weight_sum_problems(weights, label("weights.csv"))
+
+    grants = tables.get("grants.csv")
+    if grants is not None:
+        if councils is not None:
+            check_known(grants, "ons_code", known_codes, "unknown_council", label("grants.csv"), problems)
+        for row, record in rows(grants):
+            if not record["grant"]:
+                problems.append(Problem(label("grants.csv"), "empty_cell", row, "grant"))
+        check_duplicates(grants, ("grant", "ons_code"), label("grants.csv"), problems)
+        grants = numeric_column(grants, "amount", label("grants.csv"), problems)
+
+    if councils is not None and indicators is not None and weights is not None and settlement:
+        known_indicators = set(indicators["indicator"].to_list())
+        used = used_indicators(weights, settlement, label("weights.csv"), label("dataset.toml"))
+        # Unknown indicators in weights.csv were reported above, with their rows.
+        used = {k: v for k, v in used.items() if k in known_indicators or v[0] != label("weights.csv")}
+        problems += indicator_problems(indicators, councils, used)
+    raise_if(problems)
+
+    order = pl.DataFrame({"ons_code": codes})
+    fixed_full = order.join(
+        fixed if fixed is not None else pl.DataFrame(schema={"ons_code": pl.String, "amount": pl.Float64}),
+        on="ons_code",
+        how="left",
+    ).with_columns(pl.col("amount").fill_null(0.0))
+    dataset = Dataset(
+        name=meta["name"].strip(),
+        year=meta["year"].strip(),
+        title_en=meta.get("title_en", meta["name"]),
+        title_cy=meta.get("title_cy", meta.get("title_en", meta["name"])),
+        settlement=settlement,
+        councils=councils,
+        indicators=indicators,
+        services=services,
+        weights=weights,
+        base=order.join(base, on="ons_code", how="left"),
+        fixed=fixed_full,
+        grants=grants,
+        provenance=provenance(prefix, meta, raw),
+    )
+    return dataset
+
+
+def provenance(source: str, meta: dict, raw: dict[str, bytes]) -> dict:
+    """Where the dataset came from: its own provenance table plus a content hash of its files."""
+    files = {name: hashlib.sha256(data).hexdigest() for name, data in sorted(raw.items())}
+    whole = hashlib.sha256()
+    for name, digest in files.items():
+        whole.update(f"{name}\0{digest}\n".encode())
+    return {
+        "dataset": meta.get("name", ""),
+        "source": source,
+        "sha256": whole.hexdigest(),
+        "files": files,
+        "licence": meta.get("licence", ""),
+        "description": meta.get("description", ""),
+        **{k: v for k, v in meta.get("provenance", {}).items()},
+    }

@@ -1,0 +1,164 @@
+"""numba kernels of the settlement (SPEC §3), over plain arrays only.
+
+One inner function, :func:`settle_into`, computes one settlement; every entry point
+(a single run, a batch of scenarios) is a loop around it, so the floor and cap logic
+exist once. ``DSG_DISABLE_JIT=1`` runs the same code as plain Python, for debugging
+and for coverage.
+
+Per-council results go into rows of an ``out`` array (see the ``FIELD`` indices);
+per-scenario results into ``scalars`` (see ``SCALAR``).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+
+import numpy as np
+
+if os.environ.get("DSG_DISABLE_JIT", "") not in ("", "0"):
+
+    def jit(*args, **kwargs):
+        return lambda function: function
+
+else:
+    from numba import njit as jit
+
+# Rows of the per-council output, in SPEC §4 order.
+FIELDS = (
+    "ssa",
+    "assumed_council_tax",
+    "aef_formula",
+    "floor_topup",
+    "cap_reduction",
+    "self_funding",
+    "aef",
+    "ndr",
+    "rsg",
+    "change",
+    "pct_change",
+    "rank",
+)
+FIELD = {name: index for index, name in enumerate(FIELDS)}
+SSA, ASSUMED_COUNCIL_TAX, AEF_FORMULA, FLOOR_TOPUP, CAP_REDUCTION, SELF_FUNDING, AEF, NDR, RSG, CHANGE, PCT_CHANGE, RANK = range(
+    len(FIELDS)
+)
+
+SCALARS = ("notional_band_d", "aef_total", "floor_cost", "self_funding_rate", "status")
+SCALAR = {name: index for index, name in enumerate(SCALARS)}
+BAND_D, TOTAL, FLOOR_COST, LAMBDA, STATUS = range(len(SCALARS))
+
+# Status codes: the kernel cannot raise, so it reports what the caller must refuse.
+OK = 0
+NEGATIVE_BAND_D = 1
+FLOOR_NOT_SELF_FUNDABLE = 2
+
+# pct_change is ranked after rounding to this many decimals so that councils held
+# exactly at the floor tie despite float noise (SPEC §3.7).
+RANK_DECIMALS = 9
+
+
+@jit(cache=True, nogil=True)
+def settle_into(
+    shares, indicator_pounds, fixed, taxbase, base, ndr_share,
+    aef_total, notional_band_d, ndr_pool, floor_percent, cap_percent, self_funded,
+    out, scalars,
+):
+    n_indicators, n_councils = shares.shape
+
+    # SPEC §3.2: SSA = IBAs (as £ per indicator times shares) + fixed element.
+    sum_ssa = 0.0
+    sum_taxbase = 0.0
+    for i in range(n_councils):
+        ssa = fixed[i]
+        for k in range(n_indicators):
+            ssa += indicator_pounds[k] * shares[k, i]
+        out[SSA, i] = ssa
+        sum_ssa += ssa
+        sum_taxbase += taxbase[i]
+
+    # SPEC §3.3: one of aef_total and notional Band D fixes the other.
+    if math.isnan(notional_band_d):
+        band_d = (sum_ssa - aef_total) / sum_taxbase
+        total = aef_total
+    else:
+        band_d = notional_band_d
+        total = sum_ssa - band_d * sum_taxbase
+    status = OK
+    if band_d < 0.0:
+        status = NEGATIVE_BAND_D
+
+    # SPEC §3.4 and §3.5 (floor and cap against the adjusted base).
+    has_floor = not math.isnan(floor_percent)
+    has_cap = not math.isnan(cap_percent)
+    sum_topup = 0.0
+    sum_cap = 0.0
+    sum_gain = 0.0
+    for i in range(n_councils):
+        tax = band_d * taxbase[i]
+        formula = out[SSA, i] - tax
+        out[ASSUMED_COUNCIL_TAX, i] = tax
+        out[AEF_FORMULA, i] = formula
+        low = base[i] * (1.0 + floor_percent / 100.0) if has_floor else -np.inf
+        high = base[i] * (1.0 + cap_percent / 100.0) if has_cap else np.inf
+        topup = max(0.0, low - formula) if has_floor else 0.0
+        cap = max(0.0, formula - high) if has_cap else 0.0
+        out[FLOOR_TOPUP, i] = topup
+        out[CAP_REDUCTION, i] = cap
+        # Gain above the floor and below the cap: what a self-funded floor may take back.
+        gain = max(0.0, min(formula, high) - low) if has_floor else 0.0
+        out[SELF_FUNDING, i] = gain
+        sum_topup += topup
+        sum_cap += cap
+        sum_gain += gain
+
+    rate = 0.0
+    if self_funded and has_floor:
+        need = max(0.0, sum_topup - sum_cap)
+        if need > 0.0:
+            rate = need / sum_gain if sum_gain > 0.0 else np.inf
+            if rate > 1.0:
+                status = FLOOR_NOT_SELF_FUNDABLE
+
+    # SPEC §3.5-3.7.
+    sum_self = 0.0
+    for i in range(n_councils):
+        self_funding = rate * out[SELF_FUNDING, i] if self_funded else 0.0
+        out[SELF_FUNDING, i] = self_funding
+        sum_self += self_funding
+        aef = out[AEF_FORMULA, i] + out[FLOOR_TOPUP, i] - out[CAP_REDUCTION, i] - self_funding
+        ndr = ndr_pool * ndr_share[i]
+        out[AEF, i] = aef
+        out[NDR, i] = ndr
+        out[RSG, i] = aef - ndr
+        out[CHANGE, i] = aef - base[i]
+        out[PCT_CHANGE, i] = 100.0 * (aef - base[i]) / base[i]
+
+    # Rank 1 = largest pct_change; a stable sort keeps ties in council order.
+    order = np.argsort(-np.round(out[PCT_CHANGE], RANK_DECIMALS), kind="mergesort")
+    for position in range(n_councils):
+        out[RANK, order[position]] = position + 1.0
+
+    scalars[BAND_D] = band_d
+    scalars[TOTAL] = total
+    scalars[FLOOR_COST] = sum_topup - sum_cap - sum_self
+    scalars[LAMBDA] = rate
+    scalars[STATUS] = status
+
+
+@jit(cache=True, nogil=True)
+def settle_batch(
+    shares, indicator_pounds, fixed, taxbase, base, ndr_share,
+    aef_total, notional_band_d, ndr_pool, floor_percent, cap_percent, self_funded,
+    out, scalars,
+):
+    """Settle N scenarios that differ in indicator £, totals, floor and cap.
+
+    Per-scenario arguments have a leading axis of length N; ``out`` is (N, fields, councils).
+    """
+    for j in range(indicator_pounds.shape[0]):
+        settle_into(
+            shares, indicator_pounds[j], fixed, taxbase, base, ndr_share,
+            aef_total[j], notional_band_d[j], ndr_pool[j], floor_percent[j], cap_percent[j], self_funded[j],
+            out[j], scalars[j],
+        )
