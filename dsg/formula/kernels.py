@@ -117,7 +117,7 @@ def settle_into(
         need = max(0.0, sum_topup - sum_cap)
         if need > 0.0:
             rate = need / sum_gain if sum_gain > 0.0 else np.inf
-            if rate > 1.0:
+            if rate > 1.0 and status == OK:
                 status = FLOOR_NOT_SELF_FUNDABLE
 
     # SPEC §3.5-3.7.

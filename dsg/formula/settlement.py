@@ -1,0 +1,132 @@
+"""One settlement (SPEC §3) of a Dataset, as an :class:`Allocation` (SPEC §4)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import polars as pl
+
+from dsg.errors import InputError, Problem
+from dsg.formula import kernels
+from dsg.formula.arrays import Inputs, to_inputs
+from dsg.formula.dataset import Dataset
+
+# SPEC §4: exactly these columns, first and in this order.
+ALLOCATION_COLUMNS = (
+    "ons_code",
+    "council",
+    "ssa",
+    "assumed_council_tax",
+    "aef_formula",
+    "floor_topup",
+    "cap_reduction",
+    "self_funding",
+    "aef",
+    "ndr",
+    "rsg",
+    "base_aef",
+    "change",
+    "pct_change",
+    "rank",
+)
+MONEY_COLUMNS = tuple(c for c in ALLOCATION_COLUMNS if c not in ("ons_code", "council", "pct_change", "rank"))
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """The result of one settlement.
+
+    ``councils`` holds one row per council in council order: ``ons_code``, ``name_en``,
+    ``name_cy`` and every SPEC §4 figure. The Wales scalars sit beside it.
+    """
+
+    dataset: Dataset
+    councils: pl.DataFrame
+    notional_band_d: float
+    aef_total: float
+    floor_cost: float
+    self_funding_rate: float
+    warnings: tuple[Problem, ...] = field(default=())
+
+    def table(self, lang: str = "en") -> pl.DataFrame:
+        """The SPEC §4 table, with ``council`` named in ``lang``."""
+        return self.councils.with_columns(pl.col(f"name_{lang}").alias("council")).select(ALLOCATION_COLUMNS)
+
+    def wales_totals(self) -> dict[str, float]:
+        """Sum over councils of every money column."""
+        return {column: float(self.councils[column].sum()) for column in MONEY_COLUMNS}
+
+    def wales_pct_change(self) -> float:
+        totals = self.wales_totals()
+        return 100.0 * totals["change"] / totals["base_aef"]
+
+
+def settle_inputs(inputs: Inputs) -> tuple[np.ndarray, np.ndarray]:
+    """Run the kernel on one set of inputs: (fields x councils, scalars)."""
+    out = np.empty((len(kernels.FIELDS), len(inputs.councils)))
+    scalars = np.empty(len(kernels.SCALARS))
+    kernels.settle_into(
+        inputs.shares,
+        inputs.indicator_pounds,
+        inputs.fixed,
+        inputs.taxbase,
+        inputs.base,
+        inputs.ndr_share,
+        inputs.aef_total,
+        inputs.notional_band_d,
+        inputs.ndr_pool,
+        inputs.floor_percent,
+        inputs.cap_percent,
+        inputs.self_funded,
+        out,
+        scalars,
+    )
+    return out, scalars
+
+
+def settlement_source(dataset: Dataset) -> str:
+    """The file a settlement problem should be blamed on: the scenario if one was applied."""
+    return dataset.provenance.get("scenario_file") or f"{dataset.provenance.get('source', dataset.name)}/dataset.toml"
+
+
+def settle(dataset: Dataset) -> Allocation:
+    """Compute SPEC §3 for a dataset (with any scenario already applied).
+
+    Raises :class:`InputError` when the settlement itself is impossible (a negative
+    notional Band D, a floor that cannot be self-funded).
+    """
+    inputs = to_inputs(dataset)
+    out, scalars = settle_inputs(inputs)
+    status = int(scalars[kernels.STATUS])
+    source = settlement_source(dataset)
+    if status == kernels.NEGATIVE_BAND_D:
+        raise InputError([Problem(source, "negative_band_d", key="settlement", params={"value": scalars[kernels.BAND_D]})])
+    if status == kernels.FLOOR_NOT_SELF_FUNDABLE:
+        raise InputError(
+            [Problem(source, "floor_not_self_fundable", key="settlement.floor_funding", params={"rate": scalars[kernels.LAMBDA]})]
+        )
+    figures = {name: out[index] for index, name in enumerate(kernels.FIELDS)}
+    figures["rank"] = figures["rank"].astype(np.int64)
+    councils = dataset.councils.select("ons_code", "name_en", "name_cy").with_columns(
+        pl.Series(name, values) for name, values in figures.items()
+    ).with_columns(pl.Series("base_aef", inputs.base))
+    warnings = tuple(
+        Problem(
+            source,
+            "negative_rsg",
+            key="settlement.ndr_pool",
+            params={"council": name, "ndr": f"£{ndr:,.0f}", "rsg": f"£{rsg:,.0f}"},
+        )
+        for name, ndr, rsg in councils.select("name_en", "ndr", "rsg").iter_rows()
+        if rsg < 0
+    )
+    return Allocation(
+        dataset=dataset,
+        councils=councils,
+        notional_band_d=float(scalars[kernels.BAND_D]),
+        aef_total=float(scalars[kernels.TOTAL]),
+        floor_cost=float(scalars[kernels.FLOOR_COST]),
+        self_funding_rate=float(scalars[kernels.LAMBDA]),
+        warnings=warnings,
+    )
