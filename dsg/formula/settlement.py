@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -130,3 +131,32 @@ def settle(dataset: Dataset) -> Allocation:
         self_funding_rate=float(scalars[kernels.LAMBDA]),
         warnings=warnings,
     )
+
+
+def run_settlement(data: str | Path | None = None, scenario: str | Path | None = None) -> Allocation:
+    """Load a dataset (the embedded default when ``data`` is None), apply a scenario file
+    if given, and settle: what ``dsg run`` does, as one call.
+
+    Raises :class:`InputError` listing every problem found in the dataset and the scenario.
+    """
+    from dsg.formula.dataset import load_dataset
+    from dsg.formula.scenario import apply_scenario, load_scenario
+
+    problems: list[Problem] = []
+    dataset = parsed = None
+    try:
+        dataset = load_dataset(data)
+    except InputError as error:
+        problems += error.problems
+    if scenario is not None:
+        try:
+            parsed = load_scenario(scenario)
+        except InputError as error:
+            problems += error.problems
+    if problems:
+        # The scenario can only be checked against a dataset that loaded; its own
+        # problems are still worth showing now.
+        raise InputError(problems + list(parsed.problems if parsed else ()))
+    if parsed is not None:
+        dataset = apply_scenario(dataset, parsed)
+    return settle(dataset)
