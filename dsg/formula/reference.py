@@ -48,7 +48,8 @@ def reference_settlement(inputs: Inputs, indicator_values: np.ndarray | None = N
         e = np.maximum(0, np.minimum(aef_formula, hi) - lo)
         need = max(0.0, floor_topup.sum() - cap_reduction.sum())
         lam = 0.0 if need == 0 else (need / e.sum() if e.sum() > 0 else np.inf)
-        self_funding = lam * e
+        # An infinite rate (nothing above the floor to take from) is refused below.
+        self_funding = lam * e if np.isfinite(lam) else np.zeros_like(b)
     else:
         self_funding = np.zeros_like(b)
     aef = aef_formula + floor_topup - cap_reduction - self_funding

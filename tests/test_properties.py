@@ -1,0 +1,118 @@
+"""Properties of the settlement that must hold for any inputs (hypothesis)."""
+
+import math
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from dsg.export import largest_remainder, round_half_up
+from dsg.formula import kernels
+from dsg.formula.arrays import Inputs
+from dsg.formula.settlement import settle_inputs
+
+NAN = float("nan")
+positive = st.floats(min_value=0.01, max_value=1e6, allow_nan=False, allow_infinity=False)
+
+
+@st.composite
+def settlements(draw):
+    n = draw(st.integers(min_value=2, max_value=25))
+    k = draw(st.integers(min_value=1, max_value=4))
+    values = draw(arrays(np.float64, (k, n), elements=positive))
+    weights = draw(arrays(np.float64, k, elements=st.floats(0.01, 1.0)))
+    indicator_pounds = weights / weights.sum() * draw(st.floats(1e7, 1e10))
+    taxbase = draw(arrays(np.float64, n, elements=st.floats(1e3, 1e6)))
+    shares = values / values.sum(axis=1, keepdims=True)
+    ssa_guess = indicator_pounds.sum() * shares.mean(axis=0)
+    base = ssa_guess * draw(arrays(np.float64, n, elements=st.floats(0.3, 1.0)))
+    floor = draw(st.one_of(st.just(NAN), st.floats(-5.0, 8.0)))
+    cap = draw(st.one_of(st.just(NAN), st.floats(0.0, 15.0)))
+    if not np.isnan(floor) and not np.isnan(cap):
+        cap = max(cap, floor)
+    return Inputs(
+        councils=tuple(str(i) for i in range(n)),
+        indicators=tuple(str(i) for i in range(k)),
+        services=("all",),
+        shares=shares,
+        weights=(weights / weights.sum())[None, :],
+        service_totals=np.array([indicator_pounds.sum()]),
+        fixed=np.zeros(n),
+        taxbase=taxbase,
+        base=base,
+        ndr_share=shares[0],
+        aef_total=indicator_pounds.sum() * draw(st.floats(0.5, 0.95)),
+        notional_band_d=NAN,
+        ndr_pool=draw(st.floats(0, 1e9)),
+        floor_percent=floor,
+        cap_percent=cap,
+        self_funded=draw(st.booleans()),
+    )
+
+
+def field(out, name):
+    return out[kernels.FIELD[name]]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(settlements())
+def test_conservation_and_floor_guarantee(inputs):
+    out, scalars = settle_inputs(inputs)
+    if scalars[kernels.STATUS] != kernels.OK:
+        return
+    aef = field(out, "aef")
+    scale = inputs.aef_total
+    # Every pound shared is accounted for: AEF = aef_total + what the funder adds.
+    assert abs(aef.sum() - (scalars[kernels.TOTAL] + scalars[kernels.FLOOR_COST])) <= 1e-9 * scale
+    if inputs.self_funded and not np.isnan(inputs.floor_percent):
+        assert abs(scalars[kernels.FLOOR_COST] - min(0.0, field(out, "floor_topup").sum() - field(out, "cap_reduction").sum())) <= 1e-9 * scale
+    if not np.isnan(inputs.floor_percent):
+        floor = inputs.base * (1 + inputs.floor_percent / 100)
+        assert np.all(aef >= floor - 1e-7 * np.abs(floor))
+    if not np.isnan(inputs.cap_percent):
+        cap = inputs.base * (1 + inputs.cap_percent / 100)
+        assert np.all(aef <= cap + 1e-7 * np.abs(cap))
+    assert sorted(field(out, "rank")) == list(range(1, len(aef) + 1))
+
+
+@settings(max_examples=150, deadline=None)
+@given(settlements(), st.randoms(use_true_random=False))
+def test_permuting_councils_permutes_results(inputs, random):
+    order = list(range(len(inputs.councils)))
+    random.shuffle(order)
+    order = np.array(order)
+    permuted = Inputs(
+        **{
+            **inputs.__dict__,
+            "councils": tuple(inputs.councils[i] for i in order),
+            "shares": inputs.shares[:, order],
+            "fixed": inputs.fixed[order],
+            "taxbase": inputs.taxbase[order],
+            "base": inputs.base[order],
+            "ndr_share": inputs.ndr_share[order],
+        }
+    )
+    out, scalars = settle_inputs(inputs)
+    out_permuted, scalars_permuted = settle_inputs(permuted)
+    assert scalars[kernels.STATUS] == scalars_permuted[kernels.STATUS]
+    if scalars[kernels.STATUS] != kernels.OK:
+        return
+    for name in kernels.FIELDS:
+        if name == "rank":
+            continue
+        np.testing.assert_allclose(out_permuted[kernels.FIELD[name]], out[kernels.FIELD[name]][order], rtol=1e-9, atol=1e-6)
+    # Ranks follow the (rounded) % change; only ties may be ordered differently.
+    pct = np.round(field(out, "pct_change"), kernels.RANK_DECIMALS)
+    rank = field(out, "rank")
+    for i in range(len(pct)):
+        assert rank[i] == 1 + np.sum(pct > pct[i]) + np.sum((pct == pct[i]) & (np.arange(len(pct)) < i))
+
+
+@settings(max_examples=500, deadline=None)
+@given(arrays(np.float64, st.integers(1, 40), elements=st.floats(-1e9, 1e10, allow_nan=False)))
+def test_largest_remainder_rows_add_up_to_rounded_total(values):
+    rounded = largest_remainder(values)
+    assert np.all(rounded == np.round(rounded))
+    assert rounded.sum() == round_half_up(math.fsum(values))
+    assert np.all(np.abs(rounded - values) < 1.0)
