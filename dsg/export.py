@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from dsg.errors import Problem, raise_if
+from dsg.errors import InputError, Problem, raise_if
 from dsg.formula.settlement import ALLOCATION_COLUMNS, MONEY_COLUMNS, Allocation
 from dsg.i18n import column_label, term
 
@@ -112,13 +112,18 @@ def write_allocation(allocation: Allocation, path: str | Path, lang: str = "en")
     table = rounded_table(allocation, lang)
     provenance = provenance_record(allocation)
     suffix = target.suffix.lower()
-    with atomic_path(target) as temporary:
-        if suffix == ".csv":
-            table.write_csv(temporary)
-        elif suffix == ".parquet":
-            table.write_parquet(temporary, metadata={"dsg_provenance": json.dumps(provenance, sort_keys=True, default=str)})
-        else:
-            write_xlsx(table, provenance, temporary, lang)
+    try:
+        with atomic_path(target) as temporary:
+            if suffix == ".csv":
+                table.write_csv(temporary)
+            elif suffix == ".parquet":
+                metadata = {"dsg_provenance": json.dumps(provenance, sort_keys=True, default=str)}
+                table.write_parquet(temporary, metadata=metadata)
+            else:
+                write_xlsx(table, provenance, temporary, lang)
+    except OSError as exc:
+        # A full disk or a file open in Excel: say so plainly; the old file is untouched.
+        raise InputError([Problem(str(path), "cannot_write", params={"reason": exc.strerror or str(exc)})]) from None
     return target
 
 
@@ -137,6 +142,7 @@ def flatten(record: dict, prefix: str = "") -> list[tuple[str, str]]:
 def write_xlsx(table: pl.DataFrame, provenance: dict, path: Path, lang: str) -> None:
     """One macro-free workbook: the allocation with a Wales row, the column meanings, provenance."""
     import xlsxwriter
+    import xlsxwriter.exceptions
 
     workbook = xlsxwriter.Workbook(str(path))
     bold = workbook.add_format({"bold": True})
@@ -191,4 +197,7 @@ def write_xlsx(table: pl.DataFrame, provenance: dict, path: Path, lang: str) -> 
     origin.set_column(0, 0, 34)
     origin.set_column(1, 1, 100)
     origin.freeze_panes(1, 0)
-    workbook.close()
+    try:
+        workbook.close()
+    except xlsxwriter.exceptions.FileCreateError as exc:
+        raise OSError(str(exc)) from exc
