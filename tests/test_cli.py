@@ -63,3 +63,29 @@ def test_toy_dataset_by_path(toy):
     assert result.exit_code == 0
     assert "Toy settlement" in result.output
     assert "Aber" in result.output
+
+
+def test_installed_package_runs_from_any_folder(tmp_path):
+    # From a folder outside the repository, `import dsg` finds the installed package, so
+    # this checks that the embedded data ships with it.
+    import os
+    import subprocess
+    import sys
+
+    environment = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"DSG_LANG": "en"}
+    result = subprocess.run(
+        [sys.executable, "-m", "dsg.cli", "run", "--out", "default.xlsx"],
+        cwd=tmp_path, capture_output=True, text=True, env=environment,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Cardiff" in result.stdout
+    assert (tmp_path / "default.xlsx").stat().st_size > 5000
+
+
+def test_cli_reference_is_up_to_date():
+    from pathlib import Path
+
+    from dsg.cli_reference import cli_reference
+
+    documented = (Path(__file__).parents[1] / "docs" / "cli.md").read_text("utf-8")
+    assert documented == cli_reference(), "regenerate: python -m dsg.cli_reference > docs/cli.md"
