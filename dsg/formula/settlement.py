@@ -13,23 +13,15 @@ from dsg.formula import kernels
 from dsg.formula.arrays import Inputs, to_inputs
 from dsg.formula.dataset import Dataset
 
-# SPEC §4: exactly these columns, first and in this order.
+# SPEC §4: exactly these columns, first and in this order: the kernel's fields with the
+# identity columns in front and the base (an input, not a result) before the change.
+_BEFORE_BASE = kernels.FIELDS.index("change")
 ALLOCATION_COLUMNS = (
     "ons_code",
     "council",
-    "ssa",
-    "assumed_council_tax",
-    "aef_formula",
-    "floor_topup",
-    "cap_reduction",
-    "self_funding",
-    "aef",
-    "ndr",
-    "rsg",
+    *kernels.FIELDS[:_BEFORE_BASE],
     "base_aef",
-    "change",
-    "pct_change",
-    "rank",
+    *kernels.FIELDS[_BEFORE_BASE:],
 )
 MONEY_COLUMNS = tuple(c for c in ALLOCATION_COLUMNS if c not in ("ons_code", "council", "pct_change", "rank"))
 
