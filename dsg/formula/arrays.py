@@ -61,9 +61,15 @@ def shares_of(values: np.ndarray) -> np.ndarray:
     return values / values.sum()
 
 
-def to_inputs(dataset: Dataset) -> Inputs:
+def to_inputs(dataset: Dataset, indicators: tuple[str, ...] | None = None) -> Inputs:
+    """The arrays of one settlement.
+
+    ``indicators`` fixes the indicator axis (by default, those the weights use, in order
+    of first use), so that two scenarios of one dataset can be lined up term by term.
+    """
     services = tuple(dataset.services["service"].to_list())
-    indicators = tuple(dict.fromkeys(dataset.weights["indicator"].to_list()))
+    if indicators is None:
+        indicators = tuple(dict.fromkeys(dataset.weights["indicator"].to_list()))
     weights = np.zeros((len(services), len(indicators)))
     position = {name: k for k, name in enumerate(indicators)}
     service_row = {name: s for s, name in enumerate(services)}

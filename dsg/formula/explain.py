@@ -1,0 +1,143 @@
+"""Why one council gets what it gets: its IBAs, indicator shares and the steps from SSA to AEF."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from dsg.errors import InputError, Problem
+from dsg.formula.arrays import indicator_values, service_ibas, to_inputs
+from dsg.formula.settlement import Allocation
+
+# The indicator per-head figures and the "share against population" comparisons use.
+POPULATION = "population"
+
+# The steps from SSA to AEF, in order, with the sign each enters AEF with.
+STEPS = (
+    ("ssa", 1),
+    ("assumed_council_tax", -1),
+    ("aef_formula", 0),
+    ("floor_topup", 1),
+    ("cap_reduction", -1),
+    ("self_funding", -1),
+    ("aef", 0),
+    ("ndr", 0),
+    ("rsg", 0),
+)
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """One council's settlement taken apart.
+
+    ``services``: service, name_cy, iba, share (of the Wales total), per_head, wales_per_head, index.
+    ``indicators``: indicator, value, share, population_share, ratio, and the £ the
+    formula shares by it across all services (``pounds``) and the council's part of those.
+    ``steps``: the SSA-to-AEF lines (key, amount, per_head), the calibration residual
+    (the fixed element) among them.
+    """
+
+    allocation: Allocation
+    ons_code: str
+    name_en: str
+    name_cy: str
+    population: float | None
+    services: pl.DataFrame
+    indicators: pl.DataFrame
+    steps: pl.DataFrame
+    figures: dict
+
+    def name(self, lang: str) -> str:
+        return self.name_cy if lang == "cy" else self.name_en
+
+
+def find_council(allocation: Allocation, query: str) -> int:
+    """Index of the council named by ONS code or English or Welsh name, any case."""
+    wanted = query.strip().casefold()
+    councils = allocation.dataset.councils
+    for index, record in enumerate(councils.iter_rows(named=True)):
+        if wanted in (record["ons_code"].casefold(), record["name_en"].casefold(), record["name_cy"].casefold()):
+            return index
+    raise InputError(
+        [Problem("COUNCIL", "unknown_council_name", params={"value": query, "allowed": ", ".join(councils["name_en"].to_list())})]
+    )
+
+
+def explain(allocation: Allocation, council: str) -> Explanation:
+    """Take one council's settlement apart (see :class:`Explanation`)."""
+    index = find_council(allocation, council)
+    dataset = allocation.dataset
+    inputs = to_inputs(dataset)
+    record = allocation.councils.row(index, named=True)
+    has_population = POPULATION in set(dataset.indicators["indicator"].to_list())
+    population_values = indicator_values(dataset, POPULATION) if has_population else None
+    population = float(population_values[index]) if has_population else None
+    population_share = float(population_values[index] / population_values.sum()) if has_population else None
+    wales_population = float(population_values.sum()) if has_population else None
+
+    def per_head(amount: float) -> float | None:
+        return amount / population if population else None
+
+    ibas = service_ibas(inputs)
+    services = pl.DataFrame(
+        {
+            "service": list(inputs.services),
+            "name_cy": dataset.services["name_cy"].to_list(),
+            "iba": ibas[:, index],
+            "share": ibas[:, index] / inputs.service_totals,
+            "per_head": [per_head(v) for v in ibas[:, index]],
+            "wales_per_head": [t / wales_population if wales_population else None for t in inputs.service_totals],
+        }
+    ).with_columns(
+        (pl.col("share") / population_share if population_share else pl.lit(None, dtype=pl.Float64)).alias("index")
+    )
+
+    indicator_pounds = inputs.indicator_pounds
+    indicators = pl.DataFrame(
+        {
+            "indicator": list(inputs.indicators),
+            "value": [float(indicator_values(dataset, k)[index]) for k in inputs.indicators],
+            "share": inputs.shares[:, index],
+            "pounds": indicator_pounds,
+            "council_pounds": indicator_pounds * inputs.shares[:, index],
+        }
+    ).with_columns(
+        pl.lit(population_share, dtype=pl.Float64).alias("population_share"),
+        (pl.col("share") / population_share if population_share else pl.lit(None, dtype=pl.Float64)).alias("ratio"),
+    )
+
+    fixed = float(inputs.fixed[index])
+    lines = [("iba_total", float(ibas[:, index].sum())), ("fixed", fixed)]
+    lines += [(key, float(record[key])) for key, _ in STEPS]
+    lines += [("base_aef", float(record["base_aef"])), ("change", float(record["change"]))]
+    steps = pl.DataFrame(
+        {
+            "key": [k for k, _ in lines],
+            "amount": [v for _, v in lines],
+            "per_head": [per_head(v) for _, v in lines],
+        }
+    )
+    figures = {
+        "pct_change": float(record["pct_change"]),
+        "rank": int(record["rank"]),
+        "notional_band_d": allocation.notional_band_d,
+        "taxbase": float(inputs.taxbase[index]),
+        "population": population,
+        "population_share": population_share,
+        "floor_percent": dataset.settlement.floor_percent,
+        "floor_level": float(record["base_aef"]) * (1 + dataset.settlement.floor_percent / 100)
+        if dataset.settlement.floor_percent is not None
+        else None,
+    }
+    return Explanation(
+        allocation=allocation,
+        ons_code=record["ons_code"],
+        name_en=record["name_en"],
+        name_cy=record["name_cy"],
+        population=population,
+        services=services,
+        indicators=indicators,
+        steps=steps,
+        figures=figures,
+    )
