@@ -7,11 +7,19 @@ from functools import wraps
 
 import click
 
+from pathlib import Path
+
+from rich.console import Console
+
+from dsg.charts import chart_path_problems, decomposition_chart, pct_change_chart, waterfall_chart
 from dsg.errors import InputError, raise_if
-from dsg.export import output_path_problems, write_allocation
+from dsg.export import output_path_problems, write_allocation, write_comparison
+from dsg.formula.compare import SORTS, compare_files
+from dsg.formula.decompose import MEASURES, METHODS, decompose_comparison
+from dsg.formula.explain import explain as explain_council
 from dsg.formula.settlement import run_settlement
 from dsg.i18n import LANGUAGES, default_language, term
-from dsg.render import print_allocation
+from dsg.render import comparison_tables, decomposition_table, explanation_tables, print_allocation, print_wide
 
 
 def reports_input_errors(command):
@@ -31,27 +39,47 @@ def reports_input_errors(command):
     return wrapper
 
 
+lang_option = click.option(
+    "--lang",
+    type=click.Choice(LANGUAGES),
+    default=None,
+    help="Language of names, headers and messages: en or cy. Default: $DSG_LANG, else en.",
+)
+data_option = click.option(
+    "--data",
+    type=click.Path(),
+    default=None,
+    help="Dataset directory (SPEC §2). Default: the embedded wales-2025-26.",
+)
+scenario_option = click.option(
+    "--scenario",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Scenario TOML file (SPEC §5) applied to the dataset.",
+)
+
+
 def dataset_options(command):
-    """--data, --scenario and --lang, shared by every command that settles."""
-    command = click.option(
-        "--lang",
-        type=click.Choice(LANGUAGES),
-        default=None,
-        help="Language of names, headers and messages: en or cy. Default: $DSG_LANG, else en.",
-    )(command)
-    command = click.option(
-        "--scenario",
-        type=click.Path(dir_okay=False),
-        default=None,
-        help="Scenario TOML file (SPEC §5) applied to the dataset.",
-    )(command)
-    command = click.option(
-        "--data",
-        type=click.Path(),
-        default=None,
-        help="Dataset directory (SPEC §2). Default: the embedded wales-2025-26.",
-    )(command)
-    return command
+    """--data, --scenario and --lang, shared by every command that settles one scenario."""
+    return data_option(scenario_option(lang_option(command)))
+
+
+def path_problems(out=None, chart=None) -> list:
+    """Output paths that cannot be written, found before any work is done."""
+    problems = output_path_problems(out) if out is not None else []
+    if chart is not None:
+        problems += chart_path_problems(chart)
+    return problems
+
+
+def settled_or_problems(problems: list, compute):
+    """Run ``compute``; raise its problems together with those already found."""
+    try:
+        result = compute()
+    except InputError as error:
+        raise InputError(problems + error.problems) from None
+    raise_if(problems)
+    return result
 
 
 @click.group(
@@ -60,6 +88,8 @@ Examples:
   dsg run
   dsg run --scenario more-deprivation.toml --out allocation.xlsx
   dsg run --lang cy
+  dsg compare deprivation.toml --decompose --out compare.xlsx
+  dsg explain Cardiff --scenario deprivation.toml
 """
 )
 @click.version_option(package_name="dsg")
@@ -67,7 +97,8 @@ def main():
     """dsg: simulate the Welsh local government revenue settlement.
 
     Recompute each council's Standard Spending Assessment, Aggregate External Finance,
-    floor and cap from a dataset and an optional scenario.
+    floor and cap from a dataset and an optional scenario; compare scenarios, split the
+    changes by cause and explain any council's figures.
     """
 
 
@@ -89,15 +120,121 @@ def run(data, scenario, out, lang):
     Shows SSA, assumed council tax, formula AEF, floor and cap, AEF, NDR, RSG and the
     change against the adjusted base, in £ thousand, with a Wales row and the floor cost.
     """
-    problems = output_path_problems(out) if out is not None else []
-    try:
-        allocation = run_settlement(data, scenario)
-    except InputError as error:
-        raise InputError(problems + error.problems) from None
-    raise_if(problems)
+    allocation = settled_or_problems(path_problems(out), lambda: run_settlement(data, scenario))
     print_allocation(allocation, lang)
     if out is not None:
         written = write_allocation(allocation, out, lang)
+        click.echo(f"{term('words', 'written', lang)}: {written}")
+
+
+@main.command(
+    epilog="""\b
+Examples:
+  dsg compare floor-3.5.toml                   a scenario against the default
+  dsg compare floor-3.5.toml deprivation.toml  deprivation.toml against floor-3.5.toml
+  dsg compare default a.toml b.toml --sort difference
+  dsg compare deprivation.toml --decompose --chart causes.png
+  dsg compare deprivation.toml --by region --lang cy
+  dsg compare a.toml b.toml --out compare.xlsx  the workbook for finance teams
+"""
+)
+@click.argument("files", nargs=-1, required=True, metavar="[BASELINE] SCENARIO...")
+@data_option
+@lang_option
+@click.option("--sort", type=click.Choice(SORTS), default="order", show_default=True,
+              help="Row order: council order, £ difference or % difference (largest gain first).")
+@click.option("--by", "by", type=click.Choice(["council", "region"]), default="council", show_default=True,
+              help="One row per council, or per region (the four Corporate Joint Committee areas).")
+@click.option("--decompose", is_flag=True, help="Split each council's change in AEF by cause.")
+@click.option("--method", type=click.Choice(METHODS), default="shapley", show_default=True,
+              help="Decomposition method: order-free Shapley values or sequential steps.")
+@click.option("--measure", type=click.Choice(MEASURES), default="aef", show_default=True,
+              help="What --decompose splits: the change in AEF or in RSG.")
+@click.option("--chart", type=click.Path(dir_okay=False), default=None,
+              help="Draw a PNG: % change by council with the floor line, or with --decompose the causes per council.")
+@click.option("--out", type=click.Path(dir_okay=False), default=None,
+              help="Write .xlsx (the full workbook), or .csv / .parquet (the long table).")
+@reports_input_errors
+def compare(files, data, lang, sort, by, decompose, method, measure, chart, out):
+    """Who gains and who loses: scenarios against a baseline.
+
+    With one file, it is compared with the dataset as it stands. With more, the first is the
+    baseline and the rest are compared with it; write "default" as the first to compare
+    several scenarios with the dataset. Each row: AEF under the baseline and the scenario,
+    the difference in £ and %, the floor top-up and the change in rank.
+    """
+    baseline, scenarios = (None, list(files)) if len(files) == 1 else (files[0], list(files[1:]))
+
+    def work():
+        comparison = compare_files(scenarios, baseline, data)
+        parts = decompose_comparison(comparison, method, measure) if decompose else None
+        return comparison, parts
+
+    comparison, parts = settled_or_problems(path_problems(out, chart), work)
+    console = Console()
+    for table, lines in comparison_tables(comparison, lang, sort, by_region=by == "region"):
+        print_wide(table)
+        for line in lines:
+            console.print(line, highlight=False, soft_wrap=True)
+    if parts is not None:
+        for label, decomposition in zip(comparison.labels, parts):
+            table, lines = decomposition_table(decomposition, label, lang)
+            print_wide(table)
+            for line in lines:
+                console.print(line, highlight=False, soft_wrap=True)
+    if chart is not None:
+        for index, path in enumerate(numbered_paths(chart, len(comparison.scenarios))):
+            if parts is not None:
+                written = decomposition_chart(parts[index], comparison.labels[index], path, lang)
+            else:
+                written = pct_change_chart(comparison, index, path, lang)
+            click.echo(f"{term('words', 'written', lang)}: {written}")
+    if out is not None:
+        written = write_comparison(comparison, out, lang, parts)
+        click.echo(f"{term('words', 'written', lang)}: {written}")
+
+
+def numbered_paths(path: str, count: int) -> list[Path]:
+    """One path per scenario: the path itself for one, name-1.png, name-2.png... for more."""
+    target = Path(path)
+    if count == 1:
+        return [target]
+    return [target.with_name(f"{target.stem}-{n}{target.suffix}") for n in range(1, count + 1)]
+
+
+@main.command(
+    epilog="""\b
+Examples:
+  dsg explain Cardiff
+  dsg explain W06000024 --scenario deprivation.toml
+  dsg explain "bro morgannwg" --lang cy --chart vale.png
+"""
+)
+@click.argument("council")
+@dataset_options
+@click.option("--chart", type=click.Path(dir_okay=False), default=None, help="Draw a PNG waterfall from SSA to AEF.")
+@reports_input_errors
+def explain(council, data, scenario, lang, chart):
+    """Why a council gets what it gets.
+
+    COUNCIL is an ONS code or an English or Welsh name, in any case. Shows each service's
+    assessment against the council's population, each indicator's share against its
+    population share, the calibration residual on its own line, and the steps from SSA
+    through assumed council tax, floor and cap to AEF, NDR and RSG, with per-head figures.
+    """
+    explanation = settled_or_problems(
+        path_problems(chart=chart), lambda: explain_council(run_settlement(data, scenario), council)
+    )
+    console = Console()
+    head, tables, notes = explanation_tables(explanation, lang)
+    for line in head:
+        console.print(line, highlight=False, soft_wrap=True)
+    for table in tables:
+        print_wide(table)
+    for line in notes:
+        console.print(line, highlight=False, soft_wrap=True)
+    if chart is not None:
+        written = waterfall_chart(explanation, chart, lang)
         click.echo(f"{term('words', 'written', lang)}: {written}")
 
 

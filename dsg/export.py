@@ -12,6 +12,7 @@ import math
 import os
 import tempfile
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -80,12 +81,12 @@ def provenance_record(allocation: Allocation) -> dict:
     return record
 
 
-def output_path_problems(path: str | Path) -> list[Problem]:
-    """Why the exporters could not write ``path`` (empty when they can), checked before any work."""
+def output_path_problems(path: str | Path, formats: tuple[str, ...] = FORMATS) -> list[Problem]:
+    """Why ``path`` could not be written in one of ``formats`` (empty when it can), checked before any work."""
     target = Path(path)
     problems = []
-    if target.suffix.lower() not in FORMATS:
-        problems.append(Problem(str(path), "unknown_extension", params={"value": target.name, "allowed": ", ".join(FORMATS)}))
+    if target.suffix.lower() not in formats:
+        problems.append(Problem(str(path), "unknown_extension", params={"value": target.name, "allowed": ", ".join(formats)}))
     parent = target.parent if str(target.parent) else Path(".")
     if not parent.is_dir():
         problems.append(Problem(str(path), "cannot_write", params={"reason": f"no folder {parent}"}))
@@ -105,26 +106,59 @@ def atomic_path(path: Path):
             os.remove(temporary)
 
 
+@contextmanager
+def writing(target: Path):
+    """:func:`atomic_path`, with a failure reported as an input problem.
+
+    A full disk or a file held open by Excel is said plainly; the old file is untouched.
+    """
+    try:
+        with atomic_path(target) as temporary:
+            yield temporary
+    except OSError as exc:
+        raise InputError([Problem(str(target), "cannot_write", params={"reason": exc.strerror or str(exc)})]) from None
+
+
 def write_allocation(allocation: Allocation, path: str | Path, lang: str = "en") -> Path:
-    """Write the SPEC §4 table to CSV, Parquet or XLSX (chosen by extension), atomically."""
+    """Write the SPEC §4 table to CSV, Parquet or XLSX (chosen by extension), atomically.
+
+    CSV gets a provenance sidecar ``<name>.provenance.json``; Parquet carries it in its
+    metadata, XLSX on a sheet.
+    """
     raise_if(output_path_problems(path))
     target = Path(path)
     table = rounded_table(allocation, lang)
     provenance = provenance_record(allocation)
-    suffix = target.suffix.lower()
-    try:
-        with atomic_path(target) as temporary:
-            if suffix == ".csv":
-                table.write_csv(temporary)
-            elif suffix == ".parquet":
-                metadata = {"dsg_provenance": json.dumps(provenance, sort_keys=True, default=str)}
-                table.write_parquet(temporary, metadata=metadata)
-            else:
-                write_xlsx(table, provenance, temporary, lang)
-    except OSError as exc:
-        # A full disk or a file open in Excel: say so plainly; the old file is untouched.
-        raise InputError([Problem(str(path), "cannot_write", params={"reason": exc.strerror or str(exc)})]) from None
+    if target.suffix.lower() == ".xlsx":
+        with writing(target) as temporary:
+            book = Book(temporary, lang)
+            book.allocation_sheet(term("words", "allocation_sheet", lang), table)
+            book.columns_sheet(ALLOCATION_COLUMNS)
+            book.provenance_sheet(provenance)
+            book.close()
+    else:
+        write_table(table, provenance, target)
     return target
+
+
+def write_table(table: pl.DataFrame, provenance: dict, target: Path) -> None:
+    """A CSV (with its provenance sidecar) or a Parquet file (provenance in its metadata)."""
+    with writing(target) as temporary:
+        if target.suffix.lower() == ".csv":
+            table.write_csv(temporary)
+        else:
+            metadata = {"dsg_provenance": json.dumps(provenance, sort_keys=True, default=str)}
+            table.write_parquet(temporary, metadata=metadata)
+    if target.suffix.lower() == ".csv":
+        # The sidecar holds the date; the CSV itself stays byte-identical for the same inputs.
+        sidecar = sidecar_path(target)
+        with writing(sidecar) as temporary:
+            record = {**provenance, "written": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+            temporary.write_text(json.dumps(record, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
+
+
+def sidecar_path(target: Path) -> Path:
+    return target.with_name(f"{target.stem}.provenance.json")
 
 
 def flatten(record: dict, prefix: str = "") -> list[tuple[str, str]]:
@@ -139,65 +173,269 @@ def flatten(record: dict, prefix: str = "") -> list[tuple[str, str]]:
     return rows
 
 
-def write_xlsx(table: pl.DataFrame, provenance: dict, path: Path, lang: str) -> None:
-    """One macro-free workbook: the allocation with a Wales row, the column meanings, provenance."""
-    import xlsxwriter
-    import xlsxwriter.exceptions
+# Excel number formats by kind of column.
+NUMBER_FORMATS = {
+    "money": "#,##0",
+    "pounds2": "#,##0.00",
+    "pct": "0.0000",
+    "share": "0.0000",
+    "int": "0",
+    "number": "General",
+}
+# Characters Excel refuses in sheet names, and its length limit.
+SHEET_FORBIDDEN = "[]:*?/\\"
+SHEET_NAME_LIMIT = 31
 
-    workbook = xlsxwriter.Workbook(str(path))
-    bold = workbook.add_format({"bold": True})
-    header = workbook.add_format({"bold": True, "text_wrap": True, "valign": "top", "bottom": 1})
-    money = workbook.add_format({"num_format": "#,##0"})
-    money_total = workbook.add_format({"num_format": "#,##0", "bold": True, "top": 1})
-    percent = workbook.add_format({"num_format": "0.0000"})
-    percent_total = workbook.add_format({"num_format": "0.0000", "bold": True, "top": 1})
-    total_label = workbook.add_format({"bold": True, "top": 1})
 
-    sheet = workbook.add_worksheet(term("words", "allocation_sheet", lang))
-    for column, name in enumerate(ALLOCATION_COLUMNS):
-        sheet.write_string(0, column, name, header)
-    for row, record in enumerate(table.iter_rows(), start=1):
-        for column, (name, value) in enumerate(zip(ALLOCATION_COLUMNS, record)):
-            if name in MONEY_COLUMNS:
-                sheet.write_number(row, column, value, money)
-            elif name == "pct_change":
-                sheet.write_number(row, column, value, percent)
-            elif name == "rank":
-                sheet.write_number(row, column, value)
-            else:
-                sheet.write_string(row, column, value)
-    # The Wales row holds values, not formulas: a workbook written here has no cached
-    # formula results, and some viewers would show zeros.
-    wales = table.height + 1
-    sheet.write_string(wales, 1, term("words", "wales", lang), total_label)
-    for column, name in enumerate(ALLOCATION_COLUMNS):
-        if name in MONEY_COLUMNS:
-            sheet.write_number(wales, column, int(table[name].sum()), money_total)
-    change, base = int(table["change"].sum()), int(table["base_aef"].sum())
-    sheet.write_number(wales, ALLOCATION_COLUMNS.index("pct_change"), round(100 * change / base, PCT_DECIMALS), percent_total)
-    sheet.freeze_panes(1, 2)
-    sheet.set_column(0, 0, 11)
-    sheet.set_column(1, 1, 24)
-    sheet.set_column(2, len(ALLOCATION_COLUMNS) - 1, 15)
-    sheet.set_row(0, 30)
+def sheet_name(name: str) -> str:
+    """A name Excel accepts: forbidden characters dropped, at most 31 characters."""
+    cleaned = "".join(c for c in name if c not in SHEET_FORBIDDEN).strip("'")
+    return cleaned[:SHEET_NAME_LIMIT]
 
-    columns = workbook.add_worksheet(term("words", "columns_sheet", lang))
-    columns.write_row(0, 0, [term("words", "column", lang), "English", "Cymraeg"], bold)
-    for row, name in enumerate(ALLOCATION_COLUMNS, start=1):
-        columns.write_row(row, 0, [name, column_label(name, "en"), column_label(name, "cy")])
-    columns.set_column(0, 0, 22)
-    columns.set_column(1, 2, 38)
-    columns.freeze_panes(1, 0)
 
-    origin = workbook.add_worksheet(term("words", "provenance_sheet", lang))
-    origin.write_row(0, 0, [term("words", "field", lang), term("words", "value", lang)], bold)
-    for row, (key, value) in enumerate(flatten(provenance), start=1):
-        origin.write_string(row, 0, key)
-        origin.write_string(row, 1, value)
-    origin.set_column(0, 0, 34)
-    origin.set_column(1, 1, 100)
-    origin.freeze_panes(1, 0)
-    try:
-        workbook.close()
-    except xlsxwriter.exceptions.FileCreateError as exc:
-        raise OSError(str(exc)) from exc
+class Book:
+    """A macro-free workbook with formatted money, frozen headers and set column widths."""
+
+    def __init__(self, path: Path, lang: str):
+        import xlsxwriter
+
+        self.workbook = xlsxwriter.Workbook(str(path))
+        self.lang = lang
+        self.formats = {kind: self.workbook.add_format({"num_format": f}) for kind, f in NUMBER_FORMATS.items()}
+        self.totals = {kind: self.workbook.add_format({"num_format": f, "bold": True, "top": 1}) for kind, f in NUMBER_FORMATS.items()}
+        self.header = self.workbook.add_format({"bold": True, "text_wrap": True, "valign": "top", "bottom": 1})
+        self.bold = self.workbook.add_format({"bold": True})
+        self.total_label = self.workbook.add_format({"bold": True, "top": 1})
+
+    def sheet(
+        self,
+        name: str,
+        frame: pl.DataFrame,
+        kinds: dict[str, str],
+        headers: list[str] | None = None,
+        totals: dict[str, float] | None = None,
+        freeze_columns: int = 0,
+    ):
+        """One table: a header row, then the frame; ``kinds`` maps columns to NUMBER_FORMATS
+        keys (others are text); ``totals`` adds a bold row of values (not formulas: a
+        workbook written here has no cached formula results, and some viewers would show
+        zeros)."""
+        sheet = self.workbook.add_worksheet(sheet_name(name))
+        headers = headers or list(frame.columns)
+        for column, text in enumerate(headers):
+            sheet.write_string(0, column, text, self.header)
+        for row, record in enumerate(frame.iter_rows(), start=1):
+            for column, (name_, value) in enumerate(zip(frame.columns, record)):
+                kind = kinds.get(name_)
+                if value is None:
+                    continue
+                if kind is None:
+                    sheet.write_string(row, column, str(value))
+                else:
+                    sheet.write_number(row, column, value, self.formats[kind])
+        if totals:
+            row = frame.height + 1
+            for column, name_ in enumerate(frame.columns):
+                if name_ in totals:
+                    value = totals[name_]
+                    if isinstance(value, str):
+                        sheet.write_string(row, column, value, self.total_label)
+                    else:
+                        sheet.write_number(row, column, value, self.totals[kinds.get(name_, "number")])
+        sheet.freeze_panes(1, freeze_columns)
+        for column, name_ in enumerate(frame.columns):
+            texts = [headers[column]] if kinds.get(name_) else [headers[column], *map(str, frame[name_].to_list())]
+            width = max(12, min(45, max(len(t) for t in texts) + 2)) if kinds.get(name_) is None else 15
+            sheet.set_column(column, column, width)
+        sheet.set_row(0, 30)
+        return sheet
+
+    def allocation_sheet(self, name: str, table: pl.DataFrame):
+        """A SPEC §4 table (already rounded), with its column names and a Wales row."""
+        kinds = {c: "money" for c in MONEY_COLUMNS} | {"pct_change": "pct", "rank": "int"}
+        totals: dict = {c: int(table[c].sum()) for c in MONEY_COLUMNS}
+        totals["council"] = term("words", "wales", self.lang)
+        totals["pct_change"] = round(100 * totals["change"] / totals["base_aef"], PCT_DECIMALS)
+        return self.sheet(name, table, kinds, totals=totals, freeze_columns=2)
+
+    def columns_sheet(self, columns) -> None:
+        """Every column key used in the workbook with its English and Welsh label."""
+        frame = pl.DataFrame(
+            {
+                term("words", "column", self.lang): list(columns),
+                "English": [column_label(c, "en") for c in columns],
+                "Cymraeg": [column_label(c, "cy") for c in columns],
+            }
+        )
+        self.sheet(term("words", "columns_sheet", self.lang), frame, {})
+
+    def provenance_sheet(self, provenance: dict) -> None:
+        rows = flatten(provenance)
+        frame = pl.DataFrame(
+            {term("words", "field", self.lang): [k for k, _ in rows], term("words", "value", self.lang): [v for _, v in rows]}
+        )
+        self.sheet(term("words", "provenance_sheet", self.lang), frame, {})
+
+    def close(self) -> None:
+        import xlsxwriter.exceptions
+
+        try:
+            self.workbook.close()
+        except xlsxwriter.exceptions.FileCreateError as exc:
+            raise OSError(str(exc)) from exc
+
+
+# --------------------------------------------------------------------------- comparisons
+
+COMPARISON_MONEY = ("aef_baseline", "aef", "difference", "floor_topup_baseline", "floor_topup")
+
+
+def rounded_comparison(comparison, lang: str = "en", decompositions=None) -> pl.DataFrame:
+    """The long comparison table as exported: whole pounds by largest remainder within each
+    scenario; with decompositions, one ``cause_<name>`` column per cause (0 where unchanged)."""
+    from dsg.formula.decompose import CAUSES
+
+    table = comparison.long_table(lang)
+    frames = []
+    for index, label in enumerate(comparison.labels):
+        part = table.filter(pl.col("scenario") == label)
+        part = part.with_columns(pl.Series(c, largest_remainder(part[c].to_numpy()).astype(np.int64)) for c in COMPARISON_MONEY)
+        if decompositions is not None:
+            parts = decompositions[index].parts
+            part = part.with_columns(
+                pl.Series(
+                    f"cause_{cause}",
+                    largest_remainder(parts[cause].to_numpy()).astype(np.int64) if cause in parts.columns else np.zeros(part.height, np.int64),
+                )
+                for cause, _ in CAUSES
+            )
+        frames.append(part)
+    return pl.concat(frames).with_columns(pl.col("pct_difference").round(PCT_DECIMALS))
+
+
+def comparison_provenance(comparison) -> dict:
+    record = provenance_record(comparison.baseline)
+    for key in ("scenario_file", "scenario_name", "scenario_sha256", "settlement", "notional_band_d", "aef_total", "floor_cost"):
+        record.pop(key, None)
+    record["baseline"] = {"label": comparison.baseline_label, **scenario_provenance(comparison.baseline)}
+    record["scenarios"] = {
+        str(number): {"label": label, **scenario_provenance(allocation)}
+        for number, (label, allocation) in enumerate(zip(comparison.labels, comparison.scenarios), start=1)
+    }
+    return record
+
+
+def scenario_provenance(allocation: Allocation) -> dict:
+    source = allocation.dataset.provenance
+    return {
+        "file": source.get("scenario_file", ""),
+        "sha256": source.get("scenario_sha256", ""),
+        "settlement": allocation.dataset.settlement.as_dict(),
+        "floor_cost": allocation.floor_cost,
+    }
+
+
+def write_comparison(comparison, path: str | Path, lang: str = "en", decompositions=None) -> Path:
+    """CSV / Parquet: the long comparison table. XLSX: the finance-team workbook
+    (summary, allocations, differences, decomposition, IBAs, indicators, provenance)."""
+    raise_if(output_path_problems(path))
+    target = Path(path)
+    provenance = comparison_provenance(comparison)
+    if target.suffix.lower() != ".xlsx":
+        write_table(rounded_comparison(comparison, lang, decompositions), provenance, target)
+        return target
+    with writing(target) as temporary:
+        comparison_workbook(comparison, temporary, lang, decompositions, provenance)
+    return target
+
+
+def comparison_workbook(comparison, path: Path, lang: str, decompositions, provenance: dict) -> None:
+    from dsg.formula.arrays import service_ibas, to_inputs
+    from dsg.formula.compare import COMPARISON_COLUMNS
+
+    book = Book(path, lang)
+    words = lambda key, **p: term("words", key, lang).format(**p)  # noqa: E731
+    used_columns: list[str] = []
+
+    summary = pl.DataFrame(comparison.wales_summary(lang))
+    money = {c: "money" for c in ("aef_baseline", "aef", "difference", "floor_cost_baseline", "floor_cost", "largest_gain", "largest_loss")}
+    summary = summary.with_columns(pl.col(c).map_elements(round_half_up, return_dtype=pl.Float64) for c in money)
+    summary = summary.with_columns(
+        pl.Series("sheet", [words("scenario_sheet", number=n) for n in range(1, summary.height + 1)])
+    ).select("sheet", *[c for c in summary.columns if c != "sheet"])
+    kinds = money | {"pct_difference": "pct", "gaining": "int", "losing": "int", "on_floor": "int"}
+    headers = [words("sheet") if c == "sheet" else column_label(c, lang) for c in summary.columns]
+    book.sheet(words("summary_sheet"), summary, kinds, headers=headers, freeze_columns=2)
+    used_columns += [c for c in summary.columns if c != "sheet"]
+
+    book.allocation_sheet(words("baseline"), rounded_table(comparison.baseline, lang))
+    for number, allocation in enumerate(comparison.scenarios, start=1):
+        book.allocation_sheet(words("scenario_sheet", number=number), rounded_table(allocation, lang))
+    used_columns += list(ALLOCATION_COLUMNS)
+
+    differences = rounded_comparison(comparison, lang)
+    kinds = {c: "money" for c in COMPARISON_MONEY} | {"pct_difference": "pct", "rank_baseline": "int", "rank": "int", "rank_change": "int"}
+    book.sheet(words("differences_sheet"), differences, kinds, headers=[column_label(c, lang) for c in differences.columns], freeze_columns=3)
+    used_columns += list(COMPARISON_COLUMNS)
+
+    if decompositions is not None:
+        frames = []
+        for label, decomposition in zip(comparison.labels, decompositions):
+            table = decomposition.table(lang)
+            frames.append(
+                table.with_columns(
+                    pl.lit(label).alias("scenario"),
+                    pl.lit(term("causes", decomposition.method, lang)).alias("method"),
+                ).select("scenario", "method", *table.columns)
+            )
+        parts = pl.concat(frames, how="diagonal").fill_null(0.0)
+        cause_columns = [c for c in parts.columns if c not in ("scenario", "method", "ons_code", "council")]
+        headers = [term("causes", c, lang) if c in cause_columns else column_label(c, lang) for c in parts.columns]
+        book.sheet(words("decomposition_sheet"), parts, {c: "pounds2" for c in cause_columns}, headers=headers, freeze_columns=4)
+
+    ibas = []
+    for label, allocation in [(comparison.baseline_label, comparison.baseline), *zip(comparison.labels, comparison.scenarios)]:
+        inputs = to_inputs(allocation.dataset)
+        values = service_ibas(inputs)
+        names = allocation.dataset.services["name_cy" if lang == "cy" else "service"].to_list()
+        ibas.append(
+            allocation.councils.select("ons_code", pl.col(f"name_{lang}").alias("council"))
+            .with_columns(pl.lit(label).alias("scenario"))
+            .with_columns(*(pl.Series(name, values[s]) for s, name in enumerate(names)), pl.Series("fixed", inputs.fixed), allocation.councils["ssa"])
+            .select("scenario", "ons_code", "council", *names, "fixed", "ssa")
+        )
+    ibas_frame = pl.concat(ibas)
+    numeric = [c for c in ibas_frame.columns if c not in ("scenario", "ons_code", "council")]
+    headers = [
+        term("steps", "fixed", lang) if c == "fixed" else column_label(c, lang) if c in ("scenario", "ons_code", "council", "ssa") else c
+        for c in ibas_frame.columns
+    ]
+    book.sheet(words("ibas_sheet"), ibas_frame, {c: "pounds2" for c in numeric}, headers=headers, freeze_columns=3)
+
+    indicators = comparison_indicators(comparison, lang)
+    book.sheet(
+        words("indicators_sheet"), indicators, {c: "number" for c in indicators.columns[2:]},
+        headers=[column_label(c, lang) for c in indicators.columns[:2]] + indicators.columns[2:], freeze_columns=2,
+    )
+    book.columns_sheet(list(dict.fromkeys(used_columns)))
+    book.provenance_sheet(provenance)
+    book.close()
+
+
+def comparison_indicators(comparison, lang: str) -> pl.DataFrame:
+    """The indicators any settlement of the comparison uses, one column each, by council."""
+    used: list[str] = []
+    for allocation in (comparison.baseline, *comparison.scenarios):
+        settlement = allocation.dataset.settlement
+        used += [*allocation.dataset.weights["indicator"].to_list(), settlement.ndr_indicator, settlement.taxbase_indicator]
+    used = list(dict.fromkeys(used))
+    dataset = comparison.baseline.dataset
+    wide = (
+        dataset.indicators.filter(pl.col("indicator").is_in(used))
+        .pivot(on="indicator", index="ons_code", values="value")
+    )
+    return (
+        dataset.councils.select("ons_code", pl.col(f"name_{lang}").alias("council"))
+        .join(wide, on="ons_code", how="left")
+        .select("ons_code", "council", *used)
+    )

@@ -1,15 +1,16 @@
-"""On-screen rendering of an allocation with rich: £ thousand, % to one decimal, Wales row."""
+"""On-screen rendering with rich: £ thousand, % to one decimal, a Wales row, words in en or cy."""
 
 from __future__ import annotations
 
+import shutil
+
+import polars as pl
 from rich.console import Console
 from rich.table import Table
 
-from dsg.export import largest_remainder
+from dsg.export import largest_remainder, round_half_up
 from dsg.formula.settlement import ALLOCATION_COLUMNS, MONEY_COLUMNS, Allocation
 from dsg.i18n import message, term
-
-import shutil
 
 # The ONS code is in exports; names are enough on screen.
 SCREEN_COLUMNS = ALLOCATION_COLUMNS[1:]
@@ -31,7 +32,8 @@ def screen_columns(allocation: Allocation) -> tuple[str, ...]:
 
 
 def thousands(value: float) -> str:
-    return f"{value / 1000:,.0f}"
+    # Half away from zero, as Excel rounds; + 0.0 turns the -0 of a small loss into 0.
+    return f"{round_half_up(value, 1000.0) / 1000 + 0.0:,.0f}"
 
 
 def percent(value: float) -> str:
@@ -40,48 +42,22 @@ def percent(value: float) -> str:
 
 def allocation_table(allocation: Allocation, lang: str = "en") -> Table:
     """The SPEC §4 table in £ thousand, rounded so that the rows add up to the Wales row."""
-    table = Table(
-        title=allocation.dataset.title(lang),
-        caption=term("words", "pounds_thousand", lang),
-        show_footer=True,
-        header_style="bold",
-        footer_style="bold",
-    )
     frame = allocation.table(lang)
     columns = screen_columns(allocation)
-    shown = {
-        column: largest_remainder(frame[column].to_numpy(), 1000.0) if column in MONEY_COLUMNS else frame[column].to_numpy()
-        for column in columns
-    }
+    shown = frame.with_columns(
+        pl.Series(column, largest_remainder(frame[column].to_numpy(), 1000.0)) for column in columns if column in MONEY_COLUMNS
+    )
     totals = allocation.wales_totals()
-
-    def cell(column: str, value) -> str:
-        if column in MONEY_COLUMNS:
-            return thousands(value)
-        if column == "pct_change":
-            return percent(value)
-        return str(value)
-
-    body = {column: [cell(column, value) for value in shown[column]] for column in columns}
-    for column in columns:
-        if column == "council":
-            footer = term("words", "wales", lang)
-        elif column in MONEY_COLUMNS:
-            footer = thousands(sum(shown[column]))
-        elif column == "pct_change":
-            footer = percent(100.0 * totals["change"] / totals["base_aef"])
-        else:
-            footer = ""
-        # Headers may wrap onto several lines; figures and names never do.
-        table.add_column(
-            term("screen", column, lang),
-            footer=footer,
-            justify="left" if column == "council" else "right",
-            min_width=max(len(text) for text in [*body[column], footer]),
-        )
-    for row in range(frame.height):
-        table.add_row(*(body[column][row] for column in columns))
-    return table
+    footer = {"council": term("words", "wales", lang), "pct_change": percent(100.0 * totals["change"] / totals["base_aef"])}
+    footer.update({c: thousands(float(shown[c].sum())) for c in columns if c in MONEY_COLUMNS})
+    kinds = {"council": "text", "pct_change": "pct", "rank": "int"}
+    return frame_table(
+        shown,
+        [(c, term("screen", c, lang), kinds.get(c, "thousands")) for c in columns],
+        title=allocation.dataset.title(lang),
+        footer=footer,
+        caption=term("words", "pounds_thousand", lang),
+    )
 
 
 def settlement_summary(allocation: Allocation, lang: str = "en") -> list[str]:
@@ -109,14 +85,196 @@ def settlement_summary(allocation: Allocation, lang: str = "en") -> list[str]:
 
 
 def print_allocation(allocation: Allocation, lang: str = "en", console: Console | None = None) -> None:
-    table = allocation_table(allocation, lang)
+    print_wide(allocation_table(allocation, lang), console)
+    console = console or Console()
+    for line in settlement_summary(allocation, lang):
+        console.print(line, highlight=False, soft_wrap=True)
+    for warning in allocation.warnings:
+        console.print(f"[yellow]{term('words', 'warning', lang)}:[/yellow] {message(warning.code, lang, **warning.params)}", highlight=False, soft_wrap=True)
+
+
+# --------------------------------------------------------------------------- generic tables
+
+FORMATS = {
+    "text": str,
+    "thousands": thousands,
+    "pounds": lambda v: f"{v:,.0f}",
+    "pounds2": lambda v: f"{v:,.2f}",
+    "pct": percent,
+    "pct2": lambda v: f"{v:.2f}",
+    "share": lambda v: f"{100 * v:.2f}",
+    "ratio": lambda v: f"{v:.2f}",
+    "int": lambda v: f"{int(v):,}",
+    "signed_int": lambda v: f"{int(v):+d}" if v else "0",
+    "number": lambda v: f"{v:,.6g}",
+}
+
+
+def frame_table(
+    frame, columns: list[tuple[str, str, str]], title: str = "", footer: dict | None = None, caption: str = ""
+) -> Table:
+    """A rich table from a frame: ``columns`` are (column, header, format) with a FORMATS key.
+
+    Figures never wrap; headers may. ``footer`` maps columns to already formatted text.
+    """
+    table = Table(title=title, caption=caption, show_footer=footer is not None, header_style="bold", footer_style="bold")
+    for column, header, kind in columns:
+        cells = ["" if v is None else FORMATS[kind](v) for v in frame[column].to_list()]
+        foot = (footer or {}).get(column, "")
+        table.add_column(
+            header,
+            footer=foot,
+            justify="left" if kind == "text" else "right",
+            min_width=max(len(text) for text in [*cells, foot, "-"]),
+        )
+    for row in zip(*(["" if v is None else FORMATS[kind](v) for v in frame[c].to_list()] for c, _, kind in columns)):
+        table.add_row(*row)
+    return table
+
+
+def print_wide(table: Table, console: Console | None = None) -> None:
+    """Print a table at its natural width.
+
+    Figures are never squeezed: when the terminal (or a pipe's 80 columns) is too narrow,
+    the table keeps its width and lines run on.
+    """
     if console is None:
-        # Never squeeze figures: when the terminal (or a pipe's 80 columns) is too
-        # narrow, the table keeps its natural width and lines run on.
         needed = Console(width=1000).measure(table).maximum
         console = Console(width=max(shutil.get_terminal_size().columns, needed))
     console.print(table)
-    for line in settlement_summary(allocation, lang):
-        console.print(line, highlight=False)
-    for warning in allocation.warnings:
-        console.print(f"[yellow]{term('words', 'warning', lang)}:[/yellow] {message(warning.code, lang, **warning.params)}", highlight=False)
+
+
+def label(column: str, lang: str) -> str:
+    return term("columns", column, lang)
+
+
+# --------------------------------------------------------------------------- compare
+
+
+def comparison_tables(comparison, lang: str = "en", sort: str = "order", by_region: bool = False) -> list:
+    """For each scenario: its table of councils (or regions) and the Wales summary lines."""
+    blocks = []
+    for index, summary in enumerate(comparison.wales_summary(lang)):
+        title = message_text("comparison_title", lang, scenario=summary["scenario"], baseline=comparison.baseline_label)
+        footer = {
+            "council": term("words", "wales", lang),
+            "region": term("words", "wales", lang),
+            "aef_baseline": thousands(summary["aef_baseline"]),
+            "aef": thousands(summary["aef"]),
+            "difference": thousands(summary["difference"]),
+            "pct_difference": percent(summary["pct_difference"]),
+        }
+        if by_region:
+            frame = comparison.by_region(lang).filter(pl.col("scenario") == summary["scenario"])
+            columns = [
+                ("region", label("region", lang), "text"),
+                ("councils", label("councils", lang), "int"),
+                ("aef_baseline", label("aef_baseline", lang), "thousands"),
+                ("aef", label("aef", lang), "thousands"),
+                ("difference", label("difference", lang), "thousands"),
+                ("pct_difference", label("pct_difference", lang), "pct"),
+                ("floor_topup", label("floor_topup", lang), "thousands"),
+            ]
+            footer["floor_topup"] = thousands(float(frame["floor_topup"].sum()))
+            footer["councils"] = str(int(frame["councils"].sum()))
+            title = message_text("regions_title", lang, scenario=summary["scenario"])
+        else:
+            frame = comparison.scenario_table(index, lang, sort)
+            columns = [
+                ("council", label("council", lang), "text"),
+                ("aef_baseline", label("aef_baseline", lang), "thousands"),
+                ("aef", label("aef", lang), "thousands"),
+                ("difference", label("difference", lang), "thousands"),
+                ("pct_difference", label("pct_difference", lang), "pct"),
+                ("floor_topup", label("floor_topup", lang), "thousands"),
+                ("rank_change", label("rank_change", lang), "signed_int"),
+            ]
+            footer["floor_topup"] = thousands(float(frame["floor_topup"].sum()))
+        table = frame_table(frame, columns, title=title, footer=footer, caption=term("words", "pounds_thousand", lang))
+        lines = [
+            f"{label('floor_cost_baseline', lang)}: £{summary['floor_cost_baseline']:,.0f}; "
+            f"{label('floor_cost', lang)}: £{summary['floor_cost']:,.0f}",
+            f"{label('gaining', lang)}: {summary['gaining']}; {label('losing', lang)}: {summary['losing']}; "
+            f"{label('on_floor', lang)}: {summary['on_floor']}",
+            f"{label('largest_gain_council', lang)}: {summary['largest_gain_council']} (£{summary['largest_gain']:+,.0f}); "
+            f"{label('largest_loss_council', lang)}: {summary['largest_loss_council']} (£{summary['largest_loss']:+,.0f})",
+        ]
+        if by_region:
+            lines.append(term("words", "regions_source", lang))
+        blocks.append((table, lines))
+    return blocks
+
+
+def message_text(key: str, lang: str, **params) -> str:
+    """A ``[words]`` entry with placeholders filled."""
+    return term("words", key, lang).format(**params)
+
+
+def decomposition_table(decomposition, scenario_label: str, lang: str = "en") -> tuple[Table, list[str]]:
+    frame = decomposition.table(lang)
+    measure = term("screen", decomposition.measure, lang)
+    title = message_text(
+        "decomposition_title", lang, measure=measure, scenario=scenario_label, method=term("causes", decomposition.method, lang)
+    )
+    columns = [("council", label("council", lang), "text")]
+    columns += [(cause, term("causes", cause, lang), "thousands") for cause in decomposition.causes]
+    columns.append(("total", term("causes", "total", lang), "thousands"))
+    footer = {"council": term("words", "wales", lang)}
+    footer.update({c: thousands(float(frame[c].sum())) for c in (*decomposition.causes, "total")})
+    table = frame_table(frame, columns, title=title, footer=footer, caption=term("words", "pounds_thousand", lang))
+    lines = [term("words", "decomposition_note" if decomposition.causes else "no_change", lang)]
+    return table, lines
+
+
+# --------------------------------------------------------------------------- explain
+
+
+def explanation_tables(explanation, lang: str = "en") -> tuple[list[str], list[Table], list[str]]:
+    """Header lines, the three tables (steps, services, indicators) and closing notes."""
+    figures = explanation.figures
+    head = [f"[bold]{message_text('explain_title', lang, council=explanation.name(lang))}[/bold] ({explanation.ons_code})"]
+    if figures["population"]:
+        head.append(f"{term('words', 'population', lang)}: {figures['population']:,.0f} ({100 * figures['population_share']:.2f} %)")
+    head.append(f"{term('words', 'band_d_equivalents', lang)}: {figures['taxbase']:,.0f}")
+    head.append(f"{term('words', 'notional_band_d', lang)}: £{figures['notional_band_d']:,.2f}")
+    if figures["floor_level"] is not None:
+        head.append(f"{term('words', 'floor_level', lang)} ({figures['floor_percent']:g} %): £{figures['floor_level']:,.0f}")
+
+    steps = explanation.steps.with_columns(
+        pl.col("key").replace_strict({k: term("steps", k, lang) for k in explanation.steps["key"]}).alias("step")
+    )
+    has_heads = figures["population"] is not None
+    step_columns = [("step", label("step", lang), "text"), ("amount", "£", "pounds")]
+    if has_heads:
+        step_columns.append(("per_head", label("per_head", lang), "pounds2"))
+    tables = [frame_table(steps, step_columns, title=term("words", "steps_title", lang))]
+
+    services = explanation.services.with_columns(
+        (pl.col("name_cy") if lang == "cy" else pl.col("service")).alias("label")
+    )
+    service_columns = [
+        ("label", label("service", lang), "text"),
+        ("iba", label("iba", lang) + " (£)", "pounds"),
+        ("share", label("share", lang) + " %", "share"),
+    ]
+    if has_heads:
+        service_columns += [
+            ("per_head", label("per_head", lang), "pounds2"),
+            ("wales_per_head", label("wales_per_head", lang), "pounds2"),
+            ("index", label("index", lang), "ratio"),
+        ]
+    tables.append(frame_table(services, service_columns, title=term("words", "services_title", lang)))
+
+    indicator_columns = [
+        ("indicator", label("indicator", lang), "text"),
+        ("value", label("value", lang), "number"),
+        ("share", label("share", lang) + " %", "share"),
+    ]
+    if has_heads:
+        indicator_columns += [
+            ("population_share", label("population_share", lang) + " %", "share"),
+            ("ratio", label("ratio", lang), "ratio"),
+        ]
+    indicator_columns.append(("council_pounds", label("council_pounds", lang), "pounds"))
+    tables.append(frame_table(explanation.indicators, indicator_columns, title=term("words", "indicators_title", lang)))
+    return head, tables, [term("words", "residual_note", lang)]

@@ -1,0 +1,132 @@
+"""PNG charts (matplotlib, Agg backend), labelled in English or Welsh."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from dsg.errors import raise_if  # noqa: E402
+from dsg.export import output_path_problems, writing  # noqa: E402
+from dsg.i18n import term  # noqa: E402
+
+CHART_FORMATS = (".png",)
+MILLION = 1e6
+# Colour-blind-safe palette (Okabe and Ito), one colour per cause.
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
+GAIN, LOSS, FLOORED = "#0072B2", "#D55E00", "#999999"
+
+
+def chart_path_problems(path: str | Path) -> list:
+    return output_path_problems(path, CHART_FORMATS)
+
+
+def save(figure, path: str | Path) -> Path:
+    raise_if(chart_path_problems(path))
+    target = Path(path)
+    with writing(target) as temporary:
+        # The temporary name does not end in .png, so say the format.
+        figure.savefig(temporary, format="png", dpi=150, bbox_inches="tight", metadata={"Software": "dsg"})
+    plt.close(figure)
+    return target
+
+
+def words(key: str, lang: str, **params) -> str:
+    return term("words", key, lang).format(**params)
+
+
+def pct_change_chart(comparison, index: int, path: str | Path, lang: str = "en") -> Path:
+    """% change in AEF against the adjusted base, by council, sorted, with the floor line."""
+    allocation = comparison.scenarios[index]
+    table = allocation.councils.sort("pct_change", maintain_order=True)
+    names = table[f"name_{lang}"].to_list()
+    pct = table["pct_change"].to_numpy()
+    on_floor = table["floor_topup"].to_numpy() > 0.5
+    figure, axes = plt.subplots(figsize=(9, 0.32 * len(names) + 1.6))
+    colours = [FLOORED if floored else (GAIN if value >= 0 else LOSS) for value, floored in zip(pct, on_floor)]
+    axes.barh(names, pct, color=colours)
+    floor = allocation.dataset.settlement.floor_percent
+    if floor is not None:
+        axes.axvline(floor, color="black", linestyle="--", linewidth=1, label=words("chart_floor", lang, value=f"{floor:g}"))
+        axes.legend(loc="lower right")
+    for y, value in enumerate(pct):
+        axes.annotate(f"{value:.1f}", (value, y), xytext=(3 if value >= 0 else -3, 0), textcoords="offset points",
+                      ha="left" if value >= 0 else "right", va="center", fontsize=7)
+    axes.set_xlabel(words("chart_pct_axis", lang))
+    axes.set_title(words("chart_pct_title", lang, scenario=comparison.labels[index]))
+    axes.axvline(0, color="black", linewidth=0.5)
+    axes.grid(axis="x", alpha=0.3)
+    axes.margins(x=0.12)
+    return save(figure, path)
+
+
+def decomposition_chart(decomposition, scenario_label: str, path: str | Path, lang: str = "en") -> Path:
+    """A stacked bar per council: each cause's part of the change (£ million), the total as a dot."""
+    frame = decomposition.table(lang)
+    names = frame["council"].to_list()
+    figure, axes = plt.subplots(figsize=(10, 0.32 * len(names) + 2.0))
+    positive = np.zeros(len(names))
+    negative = np.zeros(len(names))
+    for colour, cause in zip(PALETTE, decomposition.causes):
+        values = frame[cause].to_numpy() / MILLION
+        left = np.where(values >= 0, positive, negative)
+        axes.barh(names, values, left=left, color=colour, label=term("causes", cause, lang))
+        positive += np.maximum(values, 0)
+        negative += np.minimum(values, 0)
+    axes.scatter(frame["total"].to_numpy() / MILLION, names, color="black", zorder=3, s=14, label=term("causes", "total", lang))
+    axes.axvline(0, color="black", linewidth=0.5)
+    axes.invert_yaxis()
+    axes.set_xlabel(words("chart_decomposition_axis", lang))
+    measure = term("screen", decomposition.measure, lang)
+    axes.set_title(
+        words("decomposition_title", lang, measure=measure, scenario=scenario_label, method=term("causes", decomposition.method, lang))
+    )
+    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.06 - 0.3 / max(len(names), 1)), ncol=3, fontsize=8)
+    axes.margins(x=0.05)
+    axes.grid(axis="x", alpha=0.3)
+    return save(figure, path)
+
+
+def waterfall_chart(explanation, path: str | Path, lang: str = "en") -> Path:
+    """From SSA to AEF for one council: each service's IBA and the residual build SSA, then
+    council tax comes off and the floor and cap adjust, in £ million."""
+    steps = dict(explanation.steps.select("key", "amount").iter_rows())
+    services = explanation.services
+    names = services["name_cy" if lang == "cy" else "service"].to_list()
+    bars: list[tuple[str, float, str]] = [(n, v, "add") for n, v in zip(names, services["iba"].to_list())]
+    bars.append((term("steps", "fixed", lang), steps["fixed"], "add"))
+    bars.append((term("screen", "ssa", lang), steps["ssa"], "total"))
+    bars.append((term("steps", "assumed_council_tax", lang), -steps["assumed_council_tax"], "add"))
+    bars.append((term("screen", "aef_formula", lang).replace("\n", " "), steps["aef_formula"], "total"))
+    for key, sign in (("floor_topup", 1), ("cap_reduction", -1), ("self_funding", -1)):
+        if abs(steps[key]) >= 0.5:
+            bars.append((term("steps", key, lang), sign * steps[key], "add"))
+    bars.append((term("screen", "aef", lang), steps["aef"], "total"))
+
+    figure, axes = plt.subplots(figsize=(max(8, 0.9 * len(bars)), 5))
+    running = 0.0
+    top = 0.0
+    for x, (name, value, kind) in enumerate(bars):
+        if kind == "total":
+            bottom, height, colour = 0.0, value, "#444444"
+            running = value
+        else:
+            bottom, height = running, value
+            colour = GAIN if value >= 0 else LOSS
+            running += value
+        axes.bar(x, height / MILLION, bottom=bottom / MILLION, color=colour)
+        upper = max(bottom, bottom + height)
+        top = max(top, upper)
+        axes.annotate(f"{value / MILLION:,.1f}", (x, upper / MILLION), xytext=(0, 3),
+                      textcoords="offset points", ha="center", fontsize=7)
+    axes.set_ylim(top=1.08 * top / MILLION)
+    axes.set_xticks(range(len(bars)), [b[0] for b in bars], rotation=35, ha="right", fontsize=8)
+    axes.set_ylabel(words("chart_waterfall_axis", lang))
+    axes.set_title(words("explain_title", lang, council=explanation.name(lang)))
+    axes.grid(axis="y", alpha=0.3)
+    return save(figure, path)
