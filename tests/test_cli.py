@@ -89,3 +89,69 @@ def test_cli_reference_is_up_to_date():
 
     documented = (Path(__file__).parents[1] / "docs" / "cli.md").read_text("utf-8")
     assert documented == cli_reference(), "regenerate: python -m dsg.cli_reference > docs/cli.md"
+
+
+def test_compare_and_explain_help_carry_examples():
+    for command in ("compare", "explain"):
+        result = invoke(command, "--help")
+        assert result.exit_code == 0
+        assert "Examples:" in result.output and f"dsg {command}" in result.output
+
+
+def test_compare_writes_charts_workbook_and_long_table(tmp_path):
+    import json
+
+    scenario = tmp_path / "floor.toml"
+    scenario.write_text("[settlement]\nfloor_percent = 3.5\n", encoding="utf-8")
+    chart = tmp_path / "pct.png"
+    result = invoke("compare", str(scenario), "--chart", str(chart), "--out", str(tmp_path / "c.csv"), "--lang", "cy")
+    assert result.exit_code == 0, result.output
+    assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    table = pl.read_csv(tmp_path / "c.csv")
+    assert table.height == 22
+    assert table["council"][0] == "Ynys Môn"
+    assert table["difference"].sum() == 3_083_815
+    provenance = json.loads((tmp_path / "c.provenance.json").read_text("utf-8"))
+    assert provenance["scenarios"]["1"]["file"] == str(scenario)
+    assert len(provenance["scenarios"]["1"]["sha256"]) == 64
+    first = (tmp_path / "c.csv").read_bytes()
+    invoke("compare", str(scenario), "--out", str(tmp_path / "c.csv"), "--lang", "cy")
+    assert (tmp_path / "c.csv").read_bytes() == first
+
+    decomposed = invoke("compare", str(scenario), str(scenario), "--decompose", "--chart", str(tmp_path / "d.png"),
+                        "--out", str(tmp_path / "d.parquet"))
+    assert decomposed.exit_code == 0, decomposed.output
+    assert (tmp_path / "d.png").exists()
+    assert "Nothing differs between the baseline and this scenario." in decomposed.output
+    assert "dsg_provenance" in pl.read_parquet_metadata(tmp_path / "d.parquet")
+
+
+def test_explain_prints_the_residual_line_and_draws_a_waterfall(tmp_path):
+    chart = tmp_path / "w.png"
+    result = invoke("explain", "caerdydd", "--chart", str(chart))
+    assert result.exit_code == 0, result.output
+    assert "Cardiff: how the settlement is built" in result.output
+    assert "Calibration residual (fixed element)" in result.output
+    assert "674,571,000" in result.output
+    assert chart.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_explain_unknown_council_and_bad_chart_name(tmp_path):
+    chart = tmp_path / "w.jpg"
+    result = invoke("explain", "Atlantis", "--chart", str(chart))
+    assert result.exit_code == 2
+    assert "no council is called 'Atlantis'" in result.output
+    assert "expected a file ending in .png" in result.output
+    assert not chart.exists()
+
+
+def test_compare_bad_scenarios_are_all_listed(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[services]\nNowhere = 1\n", encoding="utf-8")
+    worse = tmp_path / "worse.toml"
+    worse.write_text("[settlement]\nfloor_percent = 'high'\n", encoding="utf-8")
+    out = tmp_path / "c.xlsx"
+    result = invoke("compare", str(bad), str(worse), "--out", str(out))
+    assert result.exit_code == 2
+    assert "unknown service 'Nowhere'" in result.output and "expected a finite number, found 'high'" in result.output
+    assert not out.exists()

@@ -14,6 +14,7 @@ from dsg.errors import InputError, Problem
 from dsg.formula.dataset import Dataset, load_dataset
 from dsg.formula.scenario import apply_scenario, load_scenario
 from dsg.formula.settlement import Allocation, settle
+from dsg.i18n import term
 
 # A council gains or loses when its AEF moves by at least half a pound, so float noise
 # in an unchanged figure never counts as a change.
@@ -124,6 +125,11 @@ class Comparison:
             difference = table["difference"]
             gain = table.row(int(difference.arg_max()), named=True)
             loss = table.row(int(difference.arg_min()), named=True)
+            # Nobody gaining (or losing) has no largest gain (or loss).
+            if gain["difference"] < CHANGE_THRESHOLD:
+                gain = {"council": term("words", "none", lang), "difference": 0.0}
+            if loss["difference"] > -CHANGE_THRESHOLD:
+                loss = {"council": term("words", "none", lang), "difference": 0.0}
             summaries.append(
                 {
                     "scenario": label,
