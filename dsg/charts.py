@@ -12,18 +12,13 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from dsg.errors import raise_if  # noqa: E402
-from dsg.export import output_path_problems, writing  # noqa: E402
+from dsg.export import chart_path_problems, writing  # noqa: E402
 from dsg.i18n import term  # noqa: E402
 
-CHART_FORMATS = (".png",)
 MILLION = 1e6
 # Colour-blind-safe palette (Okabe and Ito), one colour per cause.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
 GAIN, LOSS, FLOORED = "#0072B2", "#D55E00", "#999999"
-
-
-def chart_path_problems(path: str | Path) -> list:
-    return output_path_problems(path, CHART_FORMATS)
 
 
 def save(figure, path: str | Path) -> Path:

@@ -11,9 +11,8 @@ from pathlib import Path
 
 from rich.console import Console
 
-from dsg.charts import chart_path_problems, decomposition_chart, pct_change_chart, waterfall_chart
 from dsg.errors import InputError, raise_if
-from dsg.export import output_path_problems, write_allocation, write_comparison
+from dsg.export import chart_path_problems, output_path_problems, write_allocation, write_comparison
 from dsg.formula.compare import SORTS, compare_files
 from dsg.formula.decompose import MEASURES, METHODS, decompose_comparison
 from dsg.formula.explain import explain as explain_council
@@ -183,6 +182,8 @@ def compare(files, data, lang, sort, by, decompose, method, measure, chart, out)
             for line in lines:
                 console.print(line, highlight=False, soft_wrap=True)
     if chart is not None:
+        from dsg.charts import decomposition_chart, pct_change_chart  # matplotlib only when drawing
+
         for index, path in enumerate(numbered_paths(chart, len(comparison.scenarios))):
             if parts is not None:
                 written = decomposition_chart(parts[index], comparison.labels[index], path, lang)
@@ -234,6 +235,8 @@ def explain(council, data, scenario, lang, chart):
     for line in notes:
         console.print(line, highlight=False, soft_wrap=True)
     if chart is not None:
+        from dsg.charts import waterfall_chart  # matplotlib only when drawing
+
         written = waterfall_chart(explanation, chart, lang)
         click.echo(f"{term('words', 'written', lang)}: {written}")
 

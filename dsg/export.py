@@ -24,6 +24,7 @@ from dsg.formula.settlement import ALLOCATION_COLUMNS, MONEY_COLUMNS, Allocation
 from dsg.i18n import column_label, term
 
 FORMATS = (".csv", ".parquet", ".xlsx")
+CHART_FORMATS = (".png",)
 # SPEC §4 asks for at least 4; 6 keeps a 0.0001 % difference visible.
 PCT_DECIMALS = 6
 
@@ -91,6 +92,11 @@ def output_path_problems(path: str | Path, formats: tuple[str, ...] = FORMATS) -
     if not parent.is_dir():
         problems.append(Problem(str(path), "cannot_write", params={"reason": f"no folder {parent}"}))
     return problems
+
+
+def chart_path_problems(path: str | Path) -> list[Problem]:
+    """Checked here, not in dsg.charts, so that checking a path does not load matplotlib."""
+    return output_path_problems(path, CHART_FORMATS)
 
 
 @contextmanager
