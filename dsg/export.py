@@ -82,6 +82,11 @@ def provenance_record(allocation: Allocation) -> dict:
     return record
 
 
+def stamped(provenance: dict) -> dict:
+    """Provenance with the time of writing (UTC), for the places that may carry a date."""
+    return {**provenance, "written": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+
+
 def output_path_problems(path: str | Path, formats: tuple[str, ...] = FORMATS) -> list[Problem]:
     """Why ``path`` could not be written in one of ``formats`` (empty when it can), checked before any work."""
     target = Path(path)
@@ -153,14 +158,13 @@ def write_table(table: pl.DataFrame, provenance: dict, target: Path) -> None:
         if target.suffix.lower() == ".csv":
             table.write_csv(temporary)
         else:
-            metadata = {"dsg_provenance": json.dumps(provenance, sort_keys=True, default=str)}
+            metadata = {"dsg_provenance": json.dumps(stamped(provenance), sort_keys=True, default=str)}
             table.write_parquet(temporary, metadata=metadata)
     if target.suffix.lower() == ".csv":
         # The sidecar holds the date; the CSV itself stays byte-identical for the same inputs.
         sidecar = sidecar_path(target)
         with writing(sidecar) as temporary:
-            record = {**provenance, "written": datetime.now(timezone.utc).isoformat(timespec="seconds")}
-            temporary.write_text(json.dumps(record, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
+            temporary.write_text(json.dumps(stamped(provenance), indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
 
 
 def sidecar_path(target: Path) -> Path:
@@ -276,7 +280,7 @@ class Book:
         self.sheet(term("words", "columns_sheet", self.lang), frame, {})
 
     def provenance_sheet(self, provenance: dict) -> None:
-        rows = flatten(provenance)
+        rows = flatten(stamped(provenance))
         frame = pl.DataFrame(
             {term("words", "field", self.lang): [k for k, _ in rows], term("words", "value", self.lang): [v for _, v in rows]}
         )

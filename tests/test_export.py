@@ -85,6 +85,7 @@ def test_xlsx_money_header_wales_row_and_provenance(allocation, tmp_path):
     provenance = {row[0].value: row[1].value for row in book["Tarddiad"].iter_rows(min_row=2)}
     assert provenance["dataset"] == "wales-2025-26"
     assert "Open Government Licence" in provenance["licence"]
+    assert provenance["written"].startswith("20")
     labels = {row[0].value: (row[1].value, row[2].value) for row in book["Colofnau"].iter_rows(min_row=2)}
     assert labels["rsg"] == ("Revenue Support Grant", "Grant Cynnal Refeniw")
     assert not str(target).endswith("m")  # xlsx, never xlsm: no macros
