@@ -59,6 +59,40 @@ RANK_DECIMALS = 9
 
 
 @jit(cache=True, nogil=True)
+def protect(formula, base, floor_percent, cap_percent, self_funded, topup, cap_reduction, self_funding):
+    """Floor and cap (SPEC §3.5) of ``formula`` against ``base``, written into the last three arrays.
+
+    This is the one implementation of a floor: the settlement uses it against the adjusted
+    base, and grant consolidation uses it (self-funded, no cap) for transitional protection.
+    Returns (self-funding rate, sum of top-ups, sum of cap reductions); a rate above 1
+    (or infinite) means the floor cannot be self-funded, and self_funding is then left at 0.
+    """
+    has_floor = not math.isnan(floor_percent)
+    has_cap = not math.isnan(cap_percent)
+    sum_topup = 0.0
+    sum_cap = 0.0
+    sum_gain = 0.0
+    for i in range(formula.shape[0]):
+        low = base[i] * (1.0 + floor_percent / 100.0) if has_floor else -np.inf
+        high = base[i] * (1.0 + cap_percent / 100.0) if has_cap else np.inf
+        topup[i] = max(0.0, low - formula[i]) if has_floor else 0.0
+        cap_reduction[i] = max(0.0, formula[i] - high) if has_cap else 0.0
+        # Gain above the floor and below the cap: what a self-funded floor may take back.
+        self_funding[i] = max(0.0, min(formula[i], high) - low) if has_floor else 0.0
+        sum_topup += topup[i]
+        sum_cap += cap_reduction[i]
+        sum_gain += self_funding[i]
+    rate = 0.0
+    if self_funded and has_floor:
+        need = max(0.0, sum_topup - sum_cap)
+        if need > 0.0:
+            rate = need / sum_gain if sum_gain > 0.0 else np.inf
+    for i in range(formula.shape[0]):
+        self_funding[i] = rate * self_funding[i] if rate <= 1.0 else 0.0
+    return rate, sum_topup, sum_cap
+
+
+@jit(cache=True, nogil=True)
 def settle_into(
     shares, indicator_pounds, fixed, taxbase, base, ndr_share,
     aef_total, notional_band_d, ndr_pool, floor_percent, cap_percent, self_funded,
@@ -88,45 +122,25 @@ def settle_into(
     if band_d < 0.0:
         status = NEGATIVE_BAND_D
 
-    # SPEC §3.4 and §3.5 (floor and cap against the adjusted base).
-    has_floor = not math.isnan(floor_percent)
-    has_cap = not math.isnan(cap_percent)
-    sum_topup = 0.0
-    sum_cap = 0.0
-    sum_gain = 0.0
+    # SPEC §3.4.
     for i in range(n_councils):
         tax = band_d * taxbase[i]
-        formula = out[SSA, i] - tax
         out[ASSUMED_COUNCIL_TAX, i] = tax
-        out[AEF_FORMULA, i] = formula
-        low = base[i] * (1.0 + floor_percent / 100.0) if has_floor else -np.inf
-        high = base[i] * (1.0 + cap_percent / 100.0) if has_cap else np.inf
-        topup = max(0.0, low - formula) if has_floor else 0.0
-        cap = max(0.0, formula - high) if has_cap else 0.0
-        out[FLOOR_TOPUP, i] = topup
-        out[CAP_REDUCTION, i] = cap
-        # Gain above the floor and below the cap: what a self-funded floor may take back.
-        gain = max(0.0, min(formula, high) - low) if has_floor else 0.0
-        out[SELF_FUNDING, i] = gain
-        sum_topup += topup
-        sum_cap += cap
-        sum_gain += gain
+        out[AEF_FORMULA, i] = out[SSA, i] - tax
 
-    rate = 0.0
-    if self_funded and has_floor:
-        need = max(0.0, sum_topup - sum_cap)
-        if need > 0.0:
-            rate = need / sum_gain if sum_gain > 0.0 else np.inf
-            if rate > 1.0 and status == OK:
-                status = FLOOR_NOT_SELF_FUNDABLE
+    # SPEC §3.5, against the adjusted base.
+    rate, sum_topup, sum_cap = protect(
+        out[AEF_FORMULA], base, floor_percent, cap_percent, self_funded,
+        out[FLOOR_TOPUP], out[CAP_REDUCTION], out[SELF_FUNDING],
+    )
+    if rate > 1.0 and status == OK:
+        status = FLOOR_NOT_SELF_FUNDABLE
 
     # SPEC §3.5-3.7.
     sum_self = 0.0
     for i in range(n_councils):
-        self_funding = rate * out[SELF_FUNDING, i] if self_funded else 0.0
-        out[SELF_FUNDING, i] = self_funding
-        sum_self += self_funding
-        aef = out[AEF_FORMULA, i] + out[FLOOR_TOPUP, i] - out[CAP_REDUCTION, i] - self_funding
+        sum_self += out[SELF_FUNDING, i]
+        aef = out[AEF_FORMULA, i] + out[FLOOR_TOPUP, i] - out[CAP_REDUCTION, i] - out[SELF_FUNDING, i]
         ndr = ndr_pool * ndr_share[i]
         out[AEF, i] = aef
         out[NDR, i] = ndr
