@@ -66,7 +66,7 @@ def workbook_values(path: Path) -> str:
     for sheet in book:
         rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
         if sheet.title in ("Provenance", "Tarddiad"):
-            rows = [row for row in rows if not str(row[0]).startswith(("dsg_version", "files.", "reference_sha256", "written"))]
+            rows = [row for row in rows if not str(row[0]).startswith(("dsg_version", "files.", "reference_sha256", "sha256", "written"))]
         cells[sheet.title] = rows
     return json.dumps(cells, ensure_ascii=False, indent=1, default=str) + "\n"
 

@@ -73,6 +73,52 @@ WEIGHTS = (
      "published Other services IBA: 1.000 x population, all ages (S09)"),
 )
 
+# Specific grants with a published Wales total (specific_grants.csv), in the latest year the
+# reference data has; (grant, Welsh name, purpose, purpose in Welsh, key, key reason).
+# No per-council allocation is in the reference data, so every split is illustrative.
+GRANTS = (
+    ("Housing Support Grant", "Grant Cymorth Tai",
+     "Preventing homelessness and helping people keep their homes and live independently",
+     "Atal digartrefedd a helpu pobl i gadw eu cartrefi a byw'n annibynnol",
+     {"population": 0.5, "lsoas_most_deprived_20pct": 0.5},
+     "the allocation formula is not in the reference data; population and deprivation stand in"),
+    ("Social Care Workforce Grant", "Grant y Gweithlu Gofal Cymdeithasol",
+     "Pay and sustainability of the social care workforce",
+     "Cyflog a chynaliadwyedd y gweithlu gofal cymdeithasol",
+     {"population": 0.6, "lsoas_most_deprived_20pct": 0.25, "lsoas_most_deprived_50pct": 0.15},
+     "shared like the default Personal Social Services formula; the grant's own key is not in the reference data"),
+    ("LAEG School Standards", "Grant Addysg yr Awdurdodau Lleol: Safonau Ysgolion",
+     "Local Authority Education Grant strand for school standards and nursery provision",
+     "Llinyn o'r Grant Addysg i Awdurdodau Lleol ar gyfer safonau ysgolion a darpariaeth feithrin",
+     {"population": 0.80, "lsoas_most_deprived_20pct": 0.15, "land_area_km2": 0.05},
+     "set school by school by a national formula (S097); shared like the default School Services formula"),
+    ("LAEG Equity", "Grant Addysg yr Awdurdodau Lleol: Tegwch",
+     "Local Authority Education Grant strand for equity, including the Pupil Development Grant",
+     "Llinyn o'r Grant Addysg i Awdurdodau Lleol ar gyfer tegwch, gan gynnwys y Grant Datblygu Disgyblion",
+     {"lsoas_most_deprived_20pct": 0.7, "population": 0.3},
+     "mostly per pupil eligible for free school meals (S096), which the reference data lacks; deprivation stands in"),
+    ("LAEG Reform", "Grant Addysg yr Awdurdodau Lleol: Diwygio",
+     "Local Authority Education Grant strand for curriculum, professional learning and additional learning needs",
+     "Llinyn o'r Grant Addysg i Awdurdodau Lleol ar gyfer y cwricwlwm, dysgu proffesiynol ac anghenion dysgu ychwanegol",
+     {"population": 1.0},
+     "the allocation formula is not in the reference data; population stands in"),
+    ("LAEG Cymraeg 2050", "Grant Addysg yr Awdurdodau Lleol: Cymraeg 2050",
+     "Local Authority Education Grant strand for Welsh-medium education",
+     "Llinyn o'r Grant Addysg i Awdurdodau Lleol ar gyfer addysg cyfrwng Cymraeg",
+     {"population": 1.0},
+     "Welsh-medium pupil numbers are not in the reference data; population stands in"),
+    ("Bus Network Grant", "Grant Rhwydwaith Bysiau",
+     "Keeping local bus networks running on the way to franchising",
+     "Cynnal rhwydweithiau bysiau lleol ar y ffordd i fasnachfreinio",
+     {"population": 0.7, "land_area_km2": 0.3},
+     "the allocation formula is not in the reference data; population and area stand in"),
+    ("Bus Services Support Grant", "Grant Cymorth Gwasanaethau Bysiau",
+     "Supporting local bus and community transport services",
+     "Cefnogi gwasanaethau bysiau lleol a thrafnidiaeth gymunedol",
+     {"population": 0.75, "land_area_km2": 0.25},
+     "known to be shared by population and rural or urban characteristics (S112); these weights are illustrative"),
+)
+
 SETTLEMENT = {
     "aef_total": 6130842000,
     "ndr_pool": 1100000000,
@@ -89,6 +135,13 @@ SOURCES = {
     "S049": "https://deeside.com/flintshire-faces-third-lowest-funding-settlement-as-councils-brace-for-financial-challenges",
     "S084": "https://gov.wales/written-statement-provisional-local-government-settlement-2025-26",
     "S085": "https://media.service.gov.wales/news/gbp-6-1bn-to-deliver-key-services-across-wales",
+    "S091": "https://matthew.theyworkforyou.dev.mysociety.org/senedd/?id=2023-03-14.3.491952&s=speaker%3A26247",
+    "S096": "https://record.senedd.wales/WrittenQuestion/77125",
+    "S097": "https://record.senedd.wales/WrittenQuestion/90369",
+    "S102": "https://www.gov.wales/written-statement-additional-funding-local-government-2024-25",
+    "S105": "https://matthew.theyworkforyou.dev.mysociety.org/senedd/?id=2020-01-08.1.253024",
+    "S106": "https://www.busandcoachbuyer.com/new-welsh-grant-to-give-greater-public-control-of-buses/",
+    "S112": "http://government-world.com/bus-grants-to-keep-wales-moving/?print=print",
 }
 
 DATASET_TOML = '''\
@@ -234,10 +287,64 @@ def build(source: Path, target: Path) -> None:
             ),
             work / "fixed.csv",
         )
+        write_grants(work, source, kept, codes)
         write_toml(work, band_d, sum(residual), source)
         if target.exists():
             shutil.rmtree(target)
         shutil.copytree(work, target)
+
+
+def latest_grant_totals(source: Path) -> dict[str, tuple[str, float, str]]:
+    """Each grant's latest published Wales total in £: grant -> (year, total, source id)."""
+    table = pl.read_csv(source / "specific_grants.csv", infer_schema=False).filter(
+        (pl.col("scope") == "Wales") & (pl.col("unit") == "GBP") & ~pl.col("year").str.contains("draft")
+    )
+    latest: dict[str, tuple[str, float, str]] = {}
+    for grant, year, value, source_id in table.select("grant", "year", "value", "source_id").iter_rows():
+        try:
+            amount = float(value)
+        except ValueError:
+            continue
+        if grant not in latest or year > latest[grant][0]:
+            latest[grant] = (year, amount, source_id)
+    return latest
+
+
+def write_grants(directory: Path, source: Path, indicators: pl.DataFrame, codes: list[str]) -> None:
+    """grants.csv (SPEC §2) and grant_catalogue.csv: each grant split by its key, in pence
+    that add up to the published total."""
+    from dsg.export import largest_remainder
+
+    totals = latest_grant_totals(source)
+    values = {
+        (code, indicator): float(value)
+        for code, indicator, value in indicators.select("ons_code", "indicator", "value").iter_rows()
+    }
+    rows, catalogue = [], []
+    for grant, name_cy, purpose_en, purpose_cy, key, reason in GRANTS:
+        year, total, source_id = totals[grant]
+        shares = [0.0] * len(codes)
+        for indicator, weight in key.items():
+            column = [values[(code, indicator)] for code in codes]
+            shares = [s + weight * v / sum(column) for s, v in zip(shares, column)]
+        pence = largest_remainder([total * 100 * share for share in shares])
+        rows += [
+            (grant, code, money(p / 100), "illustrative", f"{source_id} Wales total {year}, split by key")
+            for code, p in zip(codes, pence)
+        ]
+        catalogue.append(
+            (grant, name_cy, purpose_en, purpose_cy, year, money(total), source_id,
+             "; ".join(f"{k}={w:g}" for k, w in key.items()), "illustrative", reason)
+        )
+    write_csv(pl.DataFrame(rows, schema=["grant", "ons_code", "amount", "status", "source"], orient="row"), directory / "grants.csv")
+    write_csv(
+        pl.DataFrame(
+            catalogue,
+            schema=["grant", "name_cy", "purpose_en", "purpose_cy", "year", "total", "source", "key", "key_status", "key_reason"],
+            orient="row",
+        ),
+        directory / "grant_catalogue.csv",
+    )
 
 
 def write_toml(directory: Path, band_d: float, residual_total: float, source: Path) -> None:

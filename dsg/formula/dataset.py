@@ -47,6 +47,8 @@ FILES = {
     "base.csv": (True, ("ons_code", "base_aef")),
     "fixed.csv": (False, ("ons_code", "amount")),
     "grants.csv": (False, ("grant", "ons_code", "amount")),
+    # Not in SPEC §2: each grant's Welsh name, purpose and key, for reports.
+    "grant_catalogue.csv": (False, ("grant", "name_cy")),
 }
 
 
@@ -85,6 +87,7 @@ class Dataset:
     fixed: pl.DataFrame
     grants: pl.DataFrame | None
     provenance: dict = field(default_factory=dict)
+    grant_catalogue: pl.DataFrame | None = None
 
     @property
     def council_codes(self) -> list[str]:
@@ -444,6 +447,10 @@ def load_dataset(path: str | Path | None = None) -> Dataset:
         check_duplicates(grants, ("grant", "ons_code"), label("grants.csv"), problems)
         grants = numeric_column(grants, "amount", label("grants.csv"), problems)
 
+    catalogue = tables.get("grant_catalogue.csv")
+    if catalogue is not None:
+        check_duplicates(catalogue, ("grant",), label("grant_catalogue.csv"), problems)
+
     if councils is not None and indicators is not None and weights is not None and settlement:
         known_indicators = set(indicators["indicator"].to_list())
         used = used_indicators(weights, settlement, label("weights.csv"), label("dataset.toml"))
@@ -472,6 +479,7 @@ def load_dataset(path: str | Path | None = None) -> Dataset:
         fixed=fixed_full,
         grants=grants,
         provenance=provenance(prefix, meta, raw),
+        grant_catalogue=catalogue,
     )
     return dataset
 
