@@ -21,10 +21,10 @@ from dsg.formula.dataset import (
     parse_settlement,
     weight_sum_problems,
 )
+from dsg.grants.paths import first_year, grant_problems
+from dsg.grants.spec import parse_consolidations, parse_dehypothecations, parse_years
 
-SCENARIO_KEYS = ("name", "description", "settlement", "services", "weights", "dehypothecate", "consolidate")
-# Keys of SPEC §5 that this version does not apply yet: refused, never ignored.
-NOT_YET_SUPPORTED = ("dehypothecate", "consolidate")
+SCENARIO_KEYS = ("name", "description", "settlement", "services", "weights", "dehypothecate", "consolidate", "years")
 # A scenario may remove the dataset's floor or cap by giving this instead of a number.
 REMOVE = "none"
 REMOVABLE = ("floor_percent", "cap_percent")
@@ -39,6 +39,9 @@ class Scenario:
     settlement: dict = field(default_factory=dict)
     services: dict[str, float] = field(default_factory=dict)
     weights: dict[str, dict[str, float]] = field(default_factory=dict)
+    dehypothecate: tuple = ()
+    consolidate: tuple = ()
+    years: tuple = ()
     source: str = "scenario"
     sha256: str = ""
     # Problems with the file's own shape; reported by apply_scenario together with the
@@ -72,11 +75,8 @@ def parse_scenario(table: dict, label: str = "scenario", sha256: str = "") -> Sc
     """Check the shape of a scenario table (types, numbers, known keys), keeping the problems."""
     problems: list[Problem] = []
     for key in table:
-        if key in NOT_YET_SUPPORTED:
-            problems.append(Problem(label, "not_yet_supported", key=key, params={"value": f"[[{key}]]"}))
-        elif key not in SCENARIO_KEYS:
-            allowed = ", ".join(k for k in SCENARIO_KEYS if k not in NOT_YET_SUPPORTED)
-            problems.append(Problem(label, "unknown_key", key=key, params={"allowed": allowed}))
+        if key not in SCENARIO_KEYS:
+            problems.append(Problem(label, "unknown_key", key=key, params={"allowed": ", ".join(SCENARIO_KEYS)}))
     for key in ("name", "description"):
         if key in table and not isinstance(table[key], str):
             problems.append(Problem(label, "expected_text", key=key))
@@ -111,12 +111,18 @@ def parse_scenario(table: dict, label: str = "scenario", sha256: str = "") -> Sc
         }
         if None not in checked.values():
             weights[service] = checked
+    moves = parse_dehypothecations(table.get("dehypothecate", []), label, "dehypothecate", problems)
+    merges = parse_consolidations(table.get("consolidate", []), label, "consolidate", problems)
+    years = parse_years(table.get("years", []), label, problems)
     return Scenario(
         name=table.get("name", ""),
         description=table.get("description", ""),
         settlement=settlement,
         services=services,
         weights=weights,
+        dehypothecate=moves,
+        consolidate=merges,
+        years=years,
         source=label,
         sha256=sha256,
         problems=tuple(problems),
@@ -143,7 +149,9 @@ def merged_settlement(dataset: Dataset, scenario: Scenario) -> dict:
 
 
 def apply_scenario(dataset: Dataset, scenario: Scenario) -> Dataset:
-    """The dataset changed by the scenario, in SPEC §5 order: settlement, services, weights.
+    """The dataset changed by the scenario, in SPEC §5 order: settlement, services, weights,
+    then the top-level ``[[dehypothecate]]`` and ``[[consolidate]]`` moves (the first year of
+    any transition). ``[[years]]`` are run by :func:`dsg.grants.paths.run_path`.
 
     Raises :class:`InputError` listing every way the scenario does not fit the dataset.
     """
@@ -178,7 +186,10 @@ def apply_scenario(dataset: Dataset, scenario: Scenario) -> Dataset:
             if key in scenario.settlement:
                 used.setdefault(getattr(settlement, key), (label, f"settlement.{key}"))
     problems += indicator_problems(dataset.indicators, dataset.councils, used)
-    raise_if(problems)
+    if problems:
+        if scenario.dehypothecate or scenario.consolidate:
+            problems += grant_problems(dataset, scenario)
+        raise InputError(problems)
 
     services = dataset.services.with_columns(
         pl.col("service").replace_strict(scenario.services, default=pl.col("total"), return_dtype=pl.Float64).alias("total")
@@ -187,7 +198,7 @@ def apply_scenario(dataset: Dataset, scenario: Scenario) -> Dataset:
         [dataset.weights.filter(~pl.col("service").is_in(list(scenario.weights))), new_weights],
         how="diagonal_relaxed",
     )
-    return dataset.with_changes(
+    changed = dataset.with_changes(
         settlement=settlement,
         services=services,
         weights=weights,
@@ -198,3 +209,7 @@ def apply_scenario(dataset: Dataset, scenario: Scenario) -> Dataset:
             "scenario_sha256": scenario.sha256,
         },
     )
+    if scenario.dehypothecate or scenario.consolidate:
+        changed, problems = first_year(changed, scenario)
+        raise_if(problems)
+    return changed

@@ -1,0 +1,385 @@
+"""Grant moves and multi-year paths: dehypothecation, consolidation, transitions, roll-forward.
+
+One year at a time: the year's dehypothecations (those continuing from earlier years first,
+then new ones in file order), then its consolidations, then the settlement. Between years,
+each council's AEF becomes its next base; ``aef_total`` and the service totals grow; the
+floor applies every year. Every figure of the report comes from :func:`run_path`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import polars as pl
+
+from dsg.errors import InputError, Problem, raise_if
+from dsg.formula import kernels
+from dsg.formula.arrays import indicator_values, shares_of
+from dsg.formula.dataset import Dataset, indicator_problems
+from dsg.formula.settlement import Allocation, settle
+from dsg.grants.spec import KEY_CURRENT, Consolidation, Dehypothecation, Year
+
+NO_VALUE = math.nan
+# A council counts as protected by the floor when its top-up is at least this (£).
+PROTECTED = 0.5
+
+
+# --------------------------------------------------------------------------- grant tables
+
+
+def grant_amounts(dataset: Dataset) -> dict[str, np.ndarray]:
+    """Each grant's allocation to every council (0 where it has none), in file order."""
+    amounts: dict[str, np.ndarray] = {}
+    if dataset.grants is None:
+        return amounts
+    position = {code: i for i, code in enumerate(dataset.council_codes)}
+    for grant, code, amount in dataset.grants.select("grant", "ons_code", "amount").iter_rows():
+        amounts.setdefault(grant, np.zeros(len(position)))[position[code]] += amount
+    return amounts
+
+
+def with_grant_amounts(dataset: Dataset, amounts: dict[str, np.ndarray]) -> Dataset:
+    """The dataset holding these grant allocations (grants.csv's three columns)."""
+    codes = dataset.council_codes
+    rows = [(grant, code, float(values[i])) for grant, values in amounts.items() for i, code in enumerate(codes)]
+    frame = pl.DataFrame(rows, schema={"grant": pl.String, "ons_code": pl.String, "amount": pl.Float64}, orient="row")
+    return dataset.with_changes(grants=frame)
+
+
+def key_shares(dataset: Dataset, key: dict[str, float]) -> np.ndarray:
+    """Each council's share under a distribution key: sum_k w_k share[k, i]."""
+    return sum(weight * shares_of(indicator_values(dataset, indicator)) for indicator, weight in key.items())
+
+
+def protected_allocation(previous: np.ndarray, proposed: np.ndarray, protection_percent: float | None) -> tuple[np.ndarray, float]:
+    """``proposed`` with no council below (1 + p/100) x ``previous``, paid for inside the same
+    total by scaling back those above: the self-funded floor of the settlement (kernels.protect).
+
+    Returns the protected allocation and the rate taken from the gains (above 1: impossible).
+    """
+    if protection_percent is None:
+        return proposed.copy(), 0.0
+    topup, cap, self_funding = np.zeros_like(proposed), np.zeros_like(proposed), np.zeros_like(proposed)
+    rate, _, _ = kernels.protect(proposed, previous, float(protection_percent), NO_VALUE, True, topup, cap, self_funding)
+    return proposed + topup - self_funding, float(rate)
+
+
+def transfer(dataset: Dataset, move: Dehypothecation, amounts: np.ndarray) -> Dataset:
+    """The settlement side of a dehypothecation (SPEC §5): the service total and aef_total grow
+    by the amount moved, and each council's base by its part of it."""
+    moved = float(amounts.sum())
+    services = dataset.services
+    weights = dataset.weights
+    if move.into_service in services["service"].to_list():
+        services = services.with_columns(
+            pl.when(pl.col("service") == move.into_service).then(pl.col("total") + moved).otherwise(pl.col("total")).alias("total")
+        )
+    else:
+        services = pl.concat(
+            [services, pl.DataFrame({"service": [move.into_service], "total": [moved], "name_cy": [move.into_service]})],
+            how="diagonal_relaxed",
+        )
+        new_weights = pl.DataFrame(
+            {"service": [move.into_service] * len(move.weights), "indicator": list(move.weights), "weight": list(move.weights.values())}
+        )
+        weights = pl.concat([weights, new_weights], how="diagonal_relaxed")
+    settlement = dataset.settlement
+    if settlement.aef_total is not None:
+        settlement = replace(settlement, aef_total=settlement.aef_total + moved)
+    base = dataset.base.with_columns(pl.Series("base_aef", dataset.base["base_aef"].to_numpy() + amounts))
+    return dataset.with_changes(services=services, weights=weights, settlement=settlement, base=base)
+
+
+# --------------------------------------------------------------------------- the path
+
+
+@dataclass
+class PendingMove:
+    """A dehypothecation still being phased in."""
+
+    move: Dehypothecation
+    per_year: np.ndarray
+    years_done: int = 0
+
+
+@dataclass
+class PendingMerge:
+    """A consolidation still moving from the old allocation to the keyed one."""
+
+    merge: Consolidation
+    old: np.ndarray
+    target: np.ndarray
+    steps_done: int = 0
+
+
+@dataclass
+class GrantPath:
+    """Everything a grant scenario did, year by year (long tables, in £)."""
+
+    years: list[str] = field(default_factory=list)
+    allocations: list[Allocation] = field(default_factory=list)
+    dehypothecation: list[dict] = field(default_factory=list)
+    consolidation: list[dict] = field(default_factory=list)
+    start: Allocation | None = None  # the dataset before the scenario, for hypothecation levels
+    start_grants: dict[str, np.ndarray] = field(default_factory=dict)
+    end_grants: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def final(self) -> Allocation:
+        return self.allocations[-1]
+
+
+class PathRunner:
+    """Runs the years of a scenario, collecting every problem instead of stopping at one."""
+
+    def __init__(self, dataset: Dataset, label: str):
+        self.dataset = dataset
+        self.label = label
+        self.amounts = grant_amounts(dataset)
+        self.moves: list[PendingMove] = []
+        self.merges: list[PendingMerge] = []
+        self.problems: list[Problem] = []
+        self.path = GrantPath()
+
+    # -- checks
+
+    def known_grant(self, grant: str, key: str) -> bool:
+        if grant in self.amounts:
+            return True
+        known = ", ".join(self.amounts) or "-"
+        self.problems.append(Problem(self.label, "unknown_grant", key=key, params={"value": grant, "allowed": known}))
+        return False
+
+    def known_indicators(self, weights: dict[str, float], key: str) -> bool:
+        known = set(self.dataset.indicators["indicator"].to_list())
+        problems = [
+            Problem(self.label, "unknown_indicator", key=f"{key}.{k}", params={"value": k}) for k in weights if k not in known
+        ]
+        problems += indicator_problems(
+            self.dataset.indicators, self.dataset.councils, {k: (self.label, key) for k in weights if k in known}
+        )
+        self.problems += problems
+        return not problems
+
+    def settle(self, dataset: Dataset) -> Allocation | None:
+        try:
+            return settle(dataset)
+        except InputError as error:
+            self.problems += error.problems
+            return None
+
+    # -- one year
+
+    def dehypothecate(self, pending: PendingMove, year: str) -> None:
+        move = pending.move
+        remaining = self.amounts.get(move.grant)
+        if remaining is None:  # merged away or already moved by another entry
+            return
+        last = pending.years_done + 1 == move.transition_years
+        amounts = remaining.copy() if last else np.minimum(pending.per_year, remaining)
+        before = self.settle(self.dataset)
+        moved = transfer(self.dataset, move, amounts)
+        left = remaining - amounts
+        if last or not left.any():
+            self.amounts.pop(move.grant)
+        else:
+            self.amounts[move.grant] = left
+        after = self.settle(moved)
+        pending.years_done += 1
+        self.dataset = moved
+        if before is None or after is None:
+            return
+        gain = after.councils["aef"].to_numpy() - before.councils["aef"].to_numpy()
+        for i, code in enumerate(self.dataset.council_codes):
+            self.path.dehypothecation.append(
+                {
+                    "year": year,
+                    "grant": move.grant,
+                    "ons_code": code,
+                    "grant_before": float(amounts[i]),
+                    "aef_gain": float(gain[i]),
+                    "net": float(gain[i] - amounts[i]),
+                    "floor_protected": bool(after.councils["floor_topup"][i] >= PROTECTED),
+                }
+            )
+
+    def start_move(self, move: Dehypothecation, year: str) -> None:
+        ok = self.known_grant(move.grant, f"{move.key}.grant")
+        if move.into_service not in self.dataset.services["service"].to_list():
+            if move.weights is None:
+                self.problems.append(
+                    Problem(self.label, "new_service_needs_weights", key=f"{move.key}.into_service", params={"value": move.into_service})
+                )
+                ok = False
+            elif not self.known_indicators(move.weights, f"{move.key}.weights"):
+                ok = False
+        if not ok:
+            return
+        pending = PendingMove(move, self.amounts[move.grant] / move.transition_years)
+        self.dehypothecate(pending, year)
+        if pending.years_done < move.transition_years and move.grant in self.amounts:
+            self.moves.append(pending)
+
+    def consolidate(self, pending: PendingMerge, year: str) -> None:
+        merge = pending.merge
+        pending.steps_done += 1
+        previous = pending.old if pending.steps_done == 1 else self.amounts.get(merge.into)
+        if previous is None:  # the merged grant has left the grants (moved into the settlement)
+            return
+        fraction = pending.steps_done / merge.transition_years
+        proposed = pending.old + fraction * (pending.target - pending.old)
+        new, rate = protected_allocation(previous, proposed, merge.protection_percent)
+        if rate > 1.0:
+            self.problems.append(
+                Problem(self.label, "protection_not_fundable", key=f"{merge.where}.protection_percent", params={"rate": rate, "year": year})
+            )
+            return
+        self.amounts[merge.into] = new
+        for i, code in enumerate(self.dataset.council_codes):
+            change = float(new[i] - previous[i])
+            self.path.consolidation.append(
+                {
+                    "year": year,
+                    "grant": merge.into,
+                    "ons_code": code,
+                    "old": float(previous[i]),
+                    "new": float(new[i]),
+                    "change": change,
+                    "pct_change": 100.0 * change / previous[i] if previous[i] else None,
+                }
+            )
+
+    def start_merge(self, merge: Consolidation, year: str) -> None:
+        ok = all([self.known_grant(grant, f"{merge.where}.grants") for grant in merge.grants])
+        if merge.into in self.amounts and merge.into not in merge.grants:
+            self.problems.append(Problem(self.label, "grant_exists", key=f"{merge.where}.into", params={"value": merge.into}))
+            ok = False
+        if isinstance(merge.key, dict) and not self.known_indicators(merge.key, f"{merge.where}.key"):
+            ok = False
+        if not ok:
+            return
+        old = sum(self.amounts.pop(grant) for grant in merge.grants)
+        total = (1 - merge.cut_percent / 100) * old.sum()
+        shares = old / old.sum() if merge.key == KEY_CURRENT else key_shares(self.dataset, merge.key)
+        pending = PendingMerge(merge, old, total * shares)
+        self.consolidate(pending, year)
+        if pending.steps_done < merge.transition_years:
+            self.merges.append(pending)
+
+    def run_year(self, year: str, moves, merges) -> None:
+        for pending in list(self.moves):
+            self.dehypothecate(pending, year)
+            if pending.years_done >= pending.move.transition_years or pending.move.grant not in self.amounts:
+                self.moves.remove(pending)
+        for move in moves:
+            self.start_move(move, year)
+        for pending in list(self.merges):
+            self.consolidate(pending, year)
+            if pending.steps_done >= pending.merge.transition_years:
+                self.merges.remove(pending)
+        for merge in merges:
+            self.start_merge(merge, year)
+        self.dataset = with_grant_amounts(self.dataset, self.amounts)
+        allocation = self.settle(self.dataset)
+        if allocation is not None:
+            self.path.years.append(year)
+            self.path.allocations.append(allocation)
+
+    # -- between years
+
+    def roll_forward(self, year: Year) -> bool:
+        """The next year's dataset: base = this year's AEF, totals grown, updates applied."""
+        if not self.path.allocations:
+            return False
+        dataset = self.dataset
+        settlement = dict(dataset.settlement.__dict__)
+        growth = 1 + year.aef_growth_percent / 100
+        if settlement["aef_total"] is not None:
+            settlement["aef_total"] *= growth
+        else:
+            settlement["notional_band_d"] *= growth
+        if isinstance(year.floor_percent, str):
+            settlement["floor_percent"] = None
+        elif year.floor_percent is not None:
+            settlement["floor_percent"] = year.floor_percent
+        ssa_growth = 1 + (year.aef_growth_percent if year.ssa_growth_percent is None else year.ssa_growth_percent) / 100
+        known_services = dataset.services["service"].to_list()
+        for service in year.services:
+            if service not in known_services:
+                self.problems.append(
+                    Problem(self.label, "unknown_service", key=f'{year.where}.services."{service}"', params={"value": service})
+                )
+        services = dataset.services.with_columns(
+            (pl.col("total") * ssa_growth).alias("total")
+        ).with_columns(
+            pl.col("service").replace_strict(year.services, default=pl.col("total"), return_dtype=pl.Float64).alias("total")
+        )
+        indicators = dataset.indicators
+        codes = set(dataset.council_codes)
+        known_indicators = set(indicators["indicator"].to_list())
+        for indicator, values in year.indicators.items():
+            if indicator not in known_indicators:
+                self.problems.append(
+                    Problem(self.label, "unknown_indicator", key=f"{year.where}.indicators.{indicator}", params={"value": indicator})
+                )
+                continue
+            for code, value in values.items():
+                if code not in codes:
+                    self.problems.append(
+                        Problem(self.label, "unknown_council", key=f"{year.where}.indicators.{indicator}.{code}", params={"value": code})
+                    )
+                elif value is not None:
+                    indicators = indicators.with_columns(
+                        pl.when((pl.col("indicator") == indicator) & (pl.col("ons_code") == code))
+                        .then(pl.lit(float(value)))
+                        .otherwise(pl.col("value"))
+                        .alias("value")
+                    )
+        base = dataset.base.with_columns(pl.Series("base_aef", self.path.final.councils["aef"].to_numpy()))
+        self.dataset = dataset.with_changes(
+            year=year.year,
+            settlement=replace(dataset.settlement, **settlement),
+            services=services,
+            indicators=indicators,
+            base=base,
+        )
+        return True
+
+
+def run_path(start: Dataset, changed: Dataset, scenario) -> GrantPath:
+    """Run a scenario's grant moves and years on ``changed`` (the dataset with the scenario's
+    settlement, services and weights applied); ``start`` is the dataset before the scenario.
+
+    Raises :class:`InputError` listing every problem of every year.
+    """
+    runner = PathRunner(changed, scenario.source)
+    runner.path.start = runner.settle(start)
+    runner.path.start_grants = grant_amounts(start)
+    runner.run_year(changed.year, scenario.dehypothecate, scenario.consolidate)
+    for year in scenario.years:
+        if runner.roll_forward(year):
+            runner.run_year(year.year, year.dehypothecate, year.consolidate)
+    raise_if(runner.problems)
+    runner.path.end_grants = dict(runner.amounts)
+    return runner.path
+
+
+# Problems of the settlement itself, which grant checks on an unchanged dataset can raise too.
+SETTLEMENT_PROBLEMS = ("negative_band_d", "floor_not_self_fundable")
+
+
+def first_year(dataset: Dataset, scenario) -> tuple[Dataset, list[Problem]]:
+    """The scenario's own year with its top-level grant moves applied (what ``dsg run``
+    settles), and the problems found on the way."""
+    runner = PathRunner(dataset, scenario.source)
+    runner.run_year(dataset.year, scenario.dehypothecate, scenario.consolidate)
+    return runner.dataset, runner.problems
+
+
+def grant_problems(dataset: Dataset, scenario) -> list[Problem]:
+    """The problems of a scenario's grant moves alone, checked on a dataset that loaded; used
+    to list them with a scenario's other problems."""
+    _, problems = first_year(dataset, scenario)
+    return [p for p in problems if p.code not in SETTLEMENT_PROBLEMS]
