@@ -11,14 +11,28 @@ from pathlib import Path
 
 from rich.console import Console
 
-from dsg.errors import InputError, raise_if
-from dsg.export import chart_path_problems, output_path_problems, write_allocation, write_comparison
+from dsg.errors import InputError, Problem, raise_if
+from dsg.export import chart_path_problems, output_path_problems, write_allocation, write_comparison, write_grant_report
 from dsg.formula.compare import SORTS, compare_files
 from dsg.formula.decompose import MEASURES, METHODS, decompose_comparison
 from dsg.formula.explain import explain as explain_council
+from dsg.formula.dataset import load_dataset
+from dsg.formula.scenario import load_scenario
 from dsg.formula.settlement import run_settlement
+from dsg.grants.report import catalogue as grant_catalogue
+from dsg.grants.report import grant_report
 from dsg.i18n import LANGUAGES, default_language, term
-from dsg.render import comparison_tables, decomposition_table, explanation_tables, print_allocation, print_wide
+from dsg.render import (
+    catalogue_table,
+    comparison_tables,
+    decomposition_table,
+    explanation_tables,
+    grant_report_tables,
+    multiyear_lines,
+    multiyear_table,
+    print_allocation,
+    print_wide,
+)
 
 
 def reports_input_errors(command):
@@ -89,6 +103,7 @@ Examples:
   dsg run --lang cy
   dsg compare deprivation.toml --decompose --out compare.xlsx
   dsg explain Cardiff --scenario deprivation.toml
+  dsg grants report --scenario grants.toml --out results/
 """
 )
 @click.version_option(package_name="dsg")
@@ -121,6 +136,13 @@ def run(data, scenario, out, lang):
     """
     allocation = settled_or_problems(path_problems(out), lambda: run_settlement(data, scenario))
     print_allocation(allocation, lang)
+    if scenario is not None and load_scenario(scenario).years:
+        # A scenario with later years: the first year above, the path below.
+        report = grant_report(scenario, data)
+        print_wide(multiyear_table(report, lang))
+        console = Console()
+        for line in multiyear_lines(report, lang):
+            console.print(line, highlight=False, soft_wrap=True)
     if out is not None:
         written = write_allocation(allocation, out, lang)
         click.echo(f"{term('words', 'written', lang)}: {written}")
@@ -239,6 +261,74 @@ def explain(council, data, scenario, lang, chart):
 
         written = waterfall_chart(explanation, chart, lang)
         click.echo(f"{term('words', 'written', lang)}: {written}")
+
+
+@main.group(
+    epilog="""\b
+Examples:
+  dsg grants list
+  dsg grants report --scenario grants.toml --out results/
+"""
+)
+def grants():
+    """Specific grants: the catalogue, and what moving or merging them does."""
+
+
+@grants.command(
+    "list",
+    epilog="""\b
+Examples:
+  dsg grants list
+  dsg grants list --lang cy
+""",
+)
+@data_option
+@lang_option
+@reports_input_errors
+def grants_list(data, lang):
+    """The dataset's specific grants: Wales total, year, distribution key and source."""
+    dataset = load_dataset(data)
+    frame = grant_catalogue(dataset, lang)
+    if frame.height == 0:
+        click.echo(term("words", "no_grants", lang))
+        return
+    print_wide(catalogue_table(frame, dataset.title(lang), lang))
+
+
+@grants.command(
+    "report",
+    epilog="""\b
+Examples:
+  dsg grants report --scenario grants.toml
+  dsg grants report --scenario grants.toml --out results/ --lang cy
+""",
+)
+@data_option
+@click.option("--scenario", type=click.Path(dir_okay=False), required=True, help="Scenario TOML file with grant moves and/or [[years]].")
+@lang_option
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="Folder to write dehypothecation.csv, consolidation.csv, multiyear.csv, hypothecation.csv and grants.xlsx.")
+@reports_input_errors
+def grants_report(data, scenario, lang, out):
+    """What a grant scenario does, per council and year.
+
+    Dehypothecation (SPEC §5): each council's grant moved, its AEF gain and the net effect,
+    and whether the floor protected it. Consolidation: old and new allocations. The AEF of
+    every year of the path, and the share of external funding that is hypothecated before
+    and after.
+    """
+    problems = []
+    if out is not None and not Path(out).is_dir():
+        problems.append(Problem(str(out), "cannot_write", params={"reason": "not a folder"}))
+    report = settled_or_problems(problems, lambda: grant_report(scenario, data))
+    for table in grant_report_tables(report, lang):
+        print_wide(table)
+    console = Console()
+    for line in multiyear_lines(report, lang):
+        console.print(line, highlight=False, soft_wrap=True)
+    if out is not None:
+        for written in write_grant_report(report, out, lang):
+            click.echo(f"{term('words', 'written', lang)}: {written}")
 
 
 if __name__ == "__main__":

@@ -300,16 +300,34 @@ class Book:
 COMPARISON_MONEY = ("aef_baseline", "aef", "difference", "floor_topup_baseline", "floor_topup")
 
 
+def rounded_by_group(frame: pl.DataFrame, money: tuple[str, ...], by: tuple[str, ...] = ()) -> pl.DataFrame:
+    """Money columns in whole pounds, by largest remainder within each group of ``by``
+    (e.g. each scenario or year), so that each group's rows add up to its rounded total."""
+    if frame.height == 0:
+        return frame
+    keys = [tuple(row) for row in frame.select(by).iter_rows()] if by else [()] * frame.height
+    groups: dict[tuple, list[int]] = {}
+    for index, key in enumerate(keys):
+        groups.setdefault(key, []).append(index)
+    columns = []
+    for column in money:
+        values = frame[column].to_numpy().astype(np.float64)
+        rounded = np.empty_like(values)
+        for rows in groups.values():
+            rounded[rows] = largest_remainder(values[rows])
+        columns.append(pl.Series(column, rounded.astype(np.int64)))
+    return frame.with_columns(columns)
+
+
 def rounded_comparison(comparison, lang: str = "en", decompositions=None) -> pl.DataFrame:
     """The long comparison table as exported: whole pounds by largest remainder within each
     scenario; with decompositions, one ``cause_<name>`` column per cause (0 where unchanged)."""
     from dsg.formula.decompose import CAUSES
 
-    table = comparison.long_table(lang)
+    table = rounded_by_group(comparison.long_table(lang), COMPARISON_MONEY, ("scenario",))
     frames = []
     for index, label in enumerate(comparison.labels):
         part = table.filter(pl.col("scenario") == label)
-        part = part.with_columns(pl.Series(c, largest_remainder(part[c].to_numpy()).astype(np.int64)) for c in COMPARISON_MONEY)
         if decompositions is not None:
             parts = decompositions[index].parts
             part = part.with_columns(
@@ -449,3 +467,73 @@ def comparison_indicators(comparison, lang: str) -> pl.DataFrame:
         .join(wide, on="ons_code", how="left")
         .select("ons_code", "council", *used)
     )
+
+
+# --------------------------------------------------------------------------- grant reports
+
+GRANT_FILES = ("dehypothecation", "consolidation", "multiyear", "hypothecation")
+
+
+def grant_tables(report, lang: str = "en") -> dict[str, pl.DataFrame]:
+    """The four report tables as exported: whole pounds adding up within each year and grant,
+    percentages to 6 decimals."""
+    year = ("year",) if report.multi_year else ()
+    return {
+        "dehypothecation": rounded_by_group(report.dehypothecation(lang), ("grant_before", "aef_gain", "net"), (*year, "grant")),
+        "consolidation": rounded_by_group(report.consolidation(lang), ("old", "new", "change"), (*year, "grant")).with_columns(
+            pl.col("pct_change").round(PCT_DECIMALS)
+        ),
+        "multiyear": rounded_by_group(report.multiyear(lang), ("base_aef", "aef", "change", "floor_topup"), ("year",)).with_columns(
+            pl.col("pct_change").round(PCT_DECIMALS)
+        ),
+        "hypothecation": rounded_by_group(
+            report.hypothecation(lang), ("aef_before", "grants_before", "aef_after", "grants_after")
+        ).with_columns(pl.col("level_before", "level_after").round(PCT_DECIMALS)),
+    }
+
+
+def grant_provenance(report) -> dict:
+    source = report.dataset.provenance
+    return {
+        "dsg_version": dsg_version(),
+        "dataset": source.get("dataset", ""),
+        "source": source.get("source", ""),
+        "sha256": source.get("sha256", ""),
+        "licence": source.get("licence", ""),
+        "scenario_file": report.scenario.source,
+        "scenario_name": report.scenario.name,
+        "scenario_sha256": report.scenario.sha256,
+        "years": ", ".join(report.path.years),
+    }
+
+
+def write_grant_report(report, directory: str | Path, lang: str = "en") -> list[Path]:
+    """dehypothecation.csv, consolidation.csv, multiyear.csv and hypothecation.csv (each
+    with its provenance sidecar), and grants.xlsx holding all of them."""
+    folder = Path(directory)
+    if not folder.is_dir():
+        raise_if([Problem(str(directory), "cannot_write", params={"reason": "not a folder"})])
+    tables = grant_tables(report, lang)
+    provenance = grant_provenance(report)
+    written = []
+    for name in GRANT_FILES:
+        target = folder / f"{name}.csv"
+        write_table(tables[name], provenance, target)
+        written.append(target)
+    target = folder / "grants.xlsx"
+    with writing(target) as temporary:
+        book = Book(temporary, lang)
+        kinds = {
+            c: "money"
+            for c in ("grant_before", "aef_gain", "net", "old", "new", "change", "base_aef", "aef", "floor_topup",
+                      "aef_before", "grants_before", "aef_after", "grants_after")
+        } | {c: "pct" for c in ("pct_change", "level_before", "level_after")}
+        for name in GRANT_FILES:
+            frame = tables[name].with_columns(pl.col(pl.Boolean).cast(pl.String))
+            book.sheet(term("words", f"{name}_sheet", lang), frame, kinds,
+                       headers=[column_label(c, lang) for c in frame.columns], freeze_columns=2)
+        book.columns_sheet(list(dict.fromkeys(c for frame in tables.values() for c in frame.columns)))
+        book.provenance_sheet(provenance)
+        book.close()
+    written.append(target)
+    return written

@@ -278,3 +278,126 @@ def explanation_tables(explanation, lang: str = "en") -> tuple[list[str], list[T
     indicator_columns.append(("council_pounds", label("council_pounds", lang), "pounds"))
     tables.append(frame_table(explanation.indicators, indicator_columns, title=term("words", "indicators_title", lang)))
     return head, tables, [term("words", "residual_note", lang)]
+
+
+# --------------------------------------------------------------------------- grants
+
+
+def grant_name(report_or_dataset, grant: str, lang: str) -> str:
+    """A grant's name in ``lang`` from the dataset's grant catalogue (else as written)."""
+    dataset = getattr(report_or_dataset, "dataset", report_or_dataset)
+    catalogue = dataset.grant_catalogue
+    if lang == "cy" and catalogue is not None:
+        names = dict(catalogue.select("grant", "name_cy").iter_rows())
+        return names.get(grant) or grant
+    return grant
+
+
+def catalogue_table(frame, dataset_name: str, lang: str = "en") -> Table:
+    columns = [
+        ("name", label("grant", lang), "text"),
+        ("total", "£", "pounds"),
+        ("year", label("year", lang), "text"),
+        ("key", label("key", lang), "text"),
+        ("key_status", label("key_status", lang), "text"),
+        ("source", label("source", lang), "text"),
+    ]
+    footer = {"name": term("words", "wales", lang), "total": f"{float(frame['total'].sum()):,.0f}"}
+    return frame_table(frame, columns, title=message_text("catalogue_title", lang, dataset=dataset_name), footer=footer)
+
+
+def grant_report_tables(report, lang: str = "en") -> list[Table]:
+    """Dehypothecation and consolidation per grant and year, the years, hypothecation levels."""
+    tables = []
+    caption = term("words", "pounds_thousand", lang)
+    moves = report.dehypothecation(lang)
+    yes, no = term("words", "yes", lang), term("words", "no", lang)
+    for (grant, year), part in group_rows(moves):
+        part = part.with_columns(pl.col("floor_protected").replace_strict({True: yes, False: no}, return_dtype=pl.String))
+        columns = [
+            ("council", label("council", lang), "text"),
+            ("grant_before", label("grant_before", lang), "thousands"),
+            ("aef_gain", label("aef_gain", lang), "thousands"),
+            ("net", label("net", lang), "thousands"),
+            ("floor_protected", label("floor_protected", lang), "text"),
+        ]
+        footer = {"council": term("words", "wales", lang)} | {c: thousands(float(part[c].sum())) for c in ("grant_before", "aef_gain", "net")}
+        title = message_text("dehypothecation_title", lang, grant=grant_name(report, grant, lang), year=year)
+        tables.append(frame_table(part, columns, title=title, footer=footer, caption=caption))
+    for (grant, year), part in group_rows(report.consolidation(lang)):
+        columns = [
+            ("council", label("council", lang), "text"),
+            ("old", label("old", lang), "thousands"),
+            ("new", label("new", lang), "thousands"),
+            ("change", label("change", lang), "thousands"),
+            ("pct_change", label("pct_change", lang), "pct"),
+        ]
+        old, new = float(part["old"].sum()), float(part["new"].sum())
+        footer = {
+            "council": term("words", "wales", lang), "old": thousands(old), "new": thousands(new),
+            "change": thousands(new - old), "pct_change": percent(100 * (new - old) / old) if old else "",
+        }
+        title = message_text("consolidation_title", lang, grant=grant_name(report, grant, lang), year=year)
+        tables.append(frame_table(part, columns, title=title, footer=footer, caption=caption))
+    tables.append(multiyear_table(report, lang))
+    hypothecation = report.hypothecation(lang)
+    wales = report.hypothecation_wales()
+    columns = [
+        ("council", label("council", lang), "text"),
+        ("grants_before", label("grants_before", lang), "thousands"),
+        ("level_before", label("level_before", lang), "pct"),
+        ("grants_after", label("grants_after", lang), "thousands"),
+        ("level_after", label("level_after", lang), "pct"),
+    ]
+    footer = {
+        "council": term("words", "wales", lang),
+        "grants_before": thousands(wales["grants_before"]), "level_before": percent(wales["level_before"]),
+        "grants_after": thousands(wales["grants_after"]), "level_after": percent(wales["level_after"]),
+    }
+    tables.append(frame_table(hypothecation, columns, title=term("words", "hypothecation_title", lang), footer=footer, caption=caption))
+    return tables
+
+
+def group_rows(frame) -> list[tuple[tuple[str, str], "pl.DataFrame"]]:
+    """A report table split by grant and year (the year column exists only over several years)."""
+    if frame.height == 0:
+        return []
+    keys = ["grant", "year"] if "year" in frame.columns else ["grant"]
+    groups = []
+    for key, part in frame.group_by(keys, maintain_order=True):
+        grant, year = (key[0], key[1]) if len(key) == 2 else (key[0], "")
+        groups.append(((grant, year), part))
+    return groups
+
+
+def multiyear_table(report, lang: str = "en") -> Table:
+    """Council x year: AEF (£ thousand) and % change on the year's adjusted base."""
+    frame = report.multiyear(lang)
+    years = report.path.years
+    wide = frame.filter(pl.col("year") == years[0]).select("ons_code", "council")
+    columns = [("council", label("council", lang), "text")]
+    footer = {"council": term("words", "wales", lang)}
+    wales = report.multiyear_wales()
+    for index, year in enumerate(years):
+        part = frame.filter(pl.col("year") == year)
+        wide = wide.with_columns(
+            pl.Series(f"aef_{index}", largest_remainder(part["aef"].to_numpy(), 1000.0)),
+            pl.Series(f"pct_{index}", part["pct_change"].to_numpy()),
+        )
+        columns += [(f"aef_{index}", f"{term('screen', 'aef', lang)} {year}", "thousands"), (f"pct_{index}", f"% {year}", "pct")]
+        footer[f"aef_{index}"] = thousands(float(wide[f"aef_{index}"].sum()))
+        footer[f"pct_{index}"] = percent(wales["pct_change"][index])
+    table = frame_table(wide, columns, title=term("words", "multiyear_title", lang), footer=footer,
+                        caption=term("words", "pounds_thousand", lang))
+    return table
+
+
+def multiyear_lines(report, lang: str = "en") -> list[str]:
+    """Per year: the AEF shared by the formula and the floor cost."""
+    lines = []
+    for row in report.multiyear_wales().iter_rows(named=True):
+        lines.append(
+            f"{row['year']}: {term('words', 'aef_total', lang)} £{row['aef_total']:,.0f}; "
+            f"{term('words', 'floor_cost', lang)} £{row['floor_cost']:,.0f}"
+        )
+    return lines

@@ -297,7 +297,9 @@ class PathRunner:
         settlement = dict(dataset.settlement.__dict__)
         growth = 1 + year.aef_growth_percent / 100
         if settlement["aef_total"] is not None:
-            settlement["aef_total"] *= growth
+            # Growth on last year's whole AEF, floor funding included: that is the base the
+            # new year is compared with, so a Wales rise of g % is the like-for-like headline.
+            settlement["aef_total"] = float(self.path.final.councils["aef"].sum()) * growth
         else:
             settlement["notional_band_d"] *= growth
         if isinstance(year.floor_percent, str):
