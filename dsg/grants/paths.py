@@ -20,6 +20,7 @@ from dsg.formula.arrays import indicator_values, shares_of
 from dsg.formula.dataset import Dataset, indicator_problems
 from dsg.formula.settlement import Allocation, settle
 from dsg.grants.spec import KEY_CURRENT, Consolidation, Dehypothecation, Year
+from dsg.i18n import term
 
 NO_VALUE = math.nan
 # A council counts as protected by the floor when its top-up is at least this (£).
@@ -148,7 +149,7 @@ class PathRunner:
     def known_grant(self, grant: str, key: str) -> bool:
         if grant in self.amounts:
             return True
-        known = ", ".join(self.amounts) or "-"
+        known = ", ".join(self.amounts) or term("words", "none", "en")
         self.problems.append(Problem(self.label, "unknown_grant", key=key, params={"value": grant, "allowed": known}))
         return False
 
