@@ -1,9 +1,13 @@
 """The dsg command as a user meets it."""
 
+from pathlib import Path
+
 import polars as pl
 from click.testing import CliRunner
 
 from dsg.cli import main
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
 def invoke(*args, env=None):
@@ -155,3 +159,40 @@ def test_compare_bad_scenarios_are_all_listed(tmp_path):
     assert result.exit_code == 2
     assert "unknown service 'Nowhere'" in result.output and "expected a finite number, found 'high'" in result.output
     assert not out.exists()
+
+
+def test_grants_list_and_report(tmp_path):
+    listed = invoke("grants", "list", "--lang", "cy")
+    assert listed.exit_code == 0
+    assert "Grant Cymorth Tai" in listed.output and "654,597,000" in listed.output
+    out = tmp_path / "results"
+    out.mkdir()
+    result = invoke("grants", "report", "--scenario", str(EXAMPLES / "grants.toml"), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert "Moving Housing Support Grant into the settlement (2025-26)" in result.output
+    assert "Merging into Local Bus Grant (2027-28)" in result.output
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [f"{n}.csv" for n in ("dehypothecation", "consolidation", "multiyear", "hypothecation")]
+        + [f"{n}.provenance.json" for n in ("dehypothecation", "consolidation", "multiyear", "hypothecation")]
+        + ["grants.xlsx"]
+    )
+    moved = pl.read_csv(out / "dehypothecation.csv")
+    assert moved.columns[:7] == ["year", "grant", "ons_code", "council", "grant_before", "aef_gain", "net"]
+    assert moved["grant_before"].sum() == 166_763_000
+    merged = pl.read_csv(out / "consolidation.csv")
+    assert merged.filter(pl.col("year") == "2027-28")["new"].sum() == 58_880_000
+    years = pl.read_csv(out / "multiyear.csv")
+    assert years["year"].unique(maintain_order=True).to_list() == ["2025-26", "2026-27", "2027-28"]
+
+
+def test_run_shows_the_years_of_a_grant_scenario():
+    result = invoke("run", "--scenario", str(EXAMPLES / "grants.toml"))
+    assert result.exit_code == 0, result.output
+    assert "AEF year by year" in result.output
+    assert "2027-28: AEF shared by the formula" in result.output
+
+
+def test_grants_report_needs_a_folder(tmp_path):
+    result = invoke("grants", "report", "--scenario", str(EXAMPLES / "grants.toml"), "--out", str(tmp_path / "nope"))
+    assert result.exit_code == 2
+    assert "not a folder" in result.output

@@ -76,3 +76,8 @@ def test_comparison_workbook(lang, tmp_path):
     out = tmp_path / "compare.xlsx"
     run("compare", "examples/floor-3.5.toml", "examples/deprivation.toml", "--decompose", "--out", str(out), lang=lang)
     check(f"workbook-{lang}.json", workbook_values(out))
+
+
+@pytest.mark.parametrize("lang", ["en", "cy"])
+def test_grants_report(lang):
+    check(f"grants-report-{lang}.txt", run("grants", "report", "--scenario", "examples/grants.toml", lang=lang))

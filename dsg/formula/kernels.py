@@ -53,6 +53,9 @@ OK = 0
 NEGATIVE_BAND_D = 1
 FLOOR_NOT_SELF_FUNDABLE = 2
 
+# A self-funding rate this close above 1 is float noise on an exactly fundable floor.
+RATE_TOLERANCE = 1e-9
+
 # pct_change is ranked after rounding to this many decimals so that councils held
 # exactly at the floor tie despite float noise (SPEC §3.7).
 RANK_DECIMALS = 9
@@ -87,6 +90,8 @@ def protect(formula, base, floor_percent, cap_percent, self_funded, topup, cap_r
         need = max(0.0, sum_topup - sum_cap)
         if need > 0.0:
             rate = need / sum_gain if sum_gain > 0.0 else np.inf
+            if 1.0 < rate <= 1.0 + RATE_TOLERANCE:
+                rate = 1.0
     for i in range(formula.shape[0]):
         self_funding[i] = rate * self_funding[i] if rate <= 1.0 else 0.0
     return rate, sum_topup, sum_cap
