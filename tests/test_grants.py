@@ -175,3 +175,13 @@ def test_default_dataset_paths(tmp_path, cut, protection, years):
     first = result.path.allocations[0]
     assert moved["net"].sum() == pytest.approx(first.councils["aef"].sum() - 6_130_842_000 - 166_763_000, abs=1e-3)
     assert load_dataset().grants.height == 8 * 22
+
+
+def test_new_block_weights_from_the_weights_table(toy_grants, tmp_path):
+    text = '[weights.Housing]\ndep = 1.0\n[[dehypothecate]]\ngrant = "G"\ninto_service = "Housing"\n'
+    result = report(tmp_path, toy_grants, text)
+    weights = result.path.final.dataset.weights.filter(pl.col("service") == "Housing")
+    assert weights.select("indicator", "weight").rows() == [("dep", 1.0)]
+    with pytest.raises(InputError) as caught:
+        report(tmp_path, toy_grants, text.replace("[[dehypothecate]]", "[[dehypothecatez]]"))
+    assert {p.code for p in caught.value.problems} >= {"unknown_service", "unknown_key"}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import polars as pl
@@ -129,6 +129,28 @@ def parse_scenario(table: dict, label: str = "scenario", sha256: str = "") -> Sc
     )
 
 
+def all_moves(scenario: Scenario):
+    """Every dehypothecation of the scenario, in its own year and in later years."""
+    yield from scenario.dehypothecate
+    for year in scenario.years:
+        yield from year.dehypothecate
+
+
+def with_block_weights(scenario: Scenario) -> Scenario:
+    """The scenario with ``[weights."X"]`` attached to each move into a new block X that
+    gives no weights of its own."""
+    def attach(moves):
+        return tuple(
+            replace(move, weights=scenario.weights[move.into_service])
+            if move.weights is None and move.into_service in scenario.weights
+            else move
+            for move in moves
+        )
+
+    years = tuple(replace(year, dehypothecate=attach(year.dehypothecate)) for year in scenario.years)
+    return replace(scenario, dehypothecate=attach(scenario.dehypothecate), years=years)
+
+
 def merged_settlement(dataset: Dataset, scenario: Scenario) -> dict:
     """The dataset's [settlement] with the scenario's keys over it (SPEC §5).
 
@@ -166,9 +188,11 @@ def apply_scenario(dataset: Dataset, scenario: Scenario) -> Dataset:
         if service not in known_services:
             problems.append(Problem(label, "unknown_service", key=f'services."{service}"', params={"value": service}))
     used: dict[str, tuple[str, str]] = {}
+    # [weights."X"] may give the formula of a new block X that a grant moves into.
+    new_blocks = {move.into_service for move in all_moves(scenario)} - known_services
     for service, formula in scenario.weights.items():
         key = f'weights."{service}"'
-        if service not in known_services:
+        if service not in known_services and service not in new_blocks:
             problems.append(Problem(label, "unknown_service", key=key, params={"value": service}))
         for indicator in formula:
             if indicator not in known_indicators:
@@ -176,11 +200,18 @@ def apply_scenario(dataset: Dataset, scenario: Scenario) -> Dataset:
             else:
                 used.setdefault(indicator, (label, key))
     new_weights = pl.DataFrame(
-        [(s, k, w) for s, formula in scenario.weights.items() for k, w in formula.items()],
+        [(s, k, w) for s, formula in scenario.weights.items() for k, w in formula.items() if s in known_services],
         schema={"service": pl.String, "indicator": pl.String, "weight": pl.Float64},
         orient="row",
     )
-    problems += weight_sum_problems(new_weights, label, key_of=lambda service: f'weights."{service}"')
+    block_weights = pl.DataFrame(
+        [(s, k, w) for s, formula in scenario.weights.items() for k, w in formula.items() if s in new_blocks],
+        schema={"service": pl.String, "indicator": pl.String, "weight": pl.Float64},
+        orient="row",
+    )
+    problems += weight_sum_problems(
+        pl.concat([new_weights, block_weights]), label, key_of=lambda service: f'weights."{service}"'
+    )
     if settlement is not None:
         for key in ("ndr_indicator", "taxbase_indicator"):
             if key in scenario.settlement:
@@ -188,7 +219,7 @@ def apply_scenario(dataset: Dataset, scenario: Scenario) -> Dataset:
     problems += indicator_problems(dataset.indicators, dataset.councils, used)
     if problems:
         if scenario.dehypothecate or scenario.consolidate:
-            problems += grant_problems(dataset, scenario)
+            problems += grant_problems(dataset, with_block_weights(scenario))
         raise InputError(problems)
 
     services = dataset.services.with_columns(
@@ -210,6 +241,6 @@ def apply_scenario(dataset: Dataset, scenario: Scenario) -> Dataset:
         },
     )
     if scenario.dehypothecate or scenario.consolidate:
-        changed, problems = first_year(changed, scenario)
+        changed, problems = first_year(changed, with_block_weights(scenario))
         raise_if(problems)
     return changed

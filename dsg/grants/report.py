@@ -13,7 +13,7 @@ import numpy as np
 import polars as pl
 
 from dsg.formula.dataset import Dataset, load_dataset
-from dsg.formula.scenario import Scenario, apply_scenario, load_scenario
+from dsg.formula.scenario import Scenario, apply_scenario, load_scenario, with_block_weights
 from dsg.grants.paths import GrantPath, grant_amounts, run_path
 
 DEHYPOTHECATION_COLUMNS = ("grant", "ons_code", "grant_before", "aef_gain", "net", "floor_protected")
@@ -122,8 +122,12 @@ class GrantReport:
         return sums
 
 
-def without_grant_moves(scenario: Scenario) -> Scenario:
-    return replace(scenario, dehypothecate=(), consolidate=(), years=())
+def without_grant_moves(scenario: Scenario, dataset: Dataset) -> Scenario:
+    """The scenario's settlement, services and weights alone (the weights of new blocks
+    wait for the grant that creates them)."""
+    services = set(dataset.services["service"].to_list())
+    weights = {service: formula for service, formula in scenario.weights.items() if service in services}
+    return replace(scenario, dehypothecate=(), consolidate=(), years=(), weights=weights)
 
 
 def grant_report(scenario_path: str | Path, data: str | Path | None = None) -> GrantReport:
@@ -134,8 +138,8 @@ def grant_report(scenario_path: str | Path, data: str | Path | None = None) -> G
     dataset = load_dataset(data)
     scenario = load_scenario(scenario_path)
     apply_scenario(dataset, scenario)  # checks everything but the later years, raising all problems
-    changed = apply_scenario(dataset, without_grant_moves(scenario))
-    return GrantReport(dataset=dataset, scenario=scenario, path=run_path(dataset, changed, scenario))
+    changed = apply_scenario(dataset, without_grant_moves(scenario, dataset))
+    return GrantReport(dataset=dataset, scenario=scenario, path=run_path(dataset, changed, with_block_weights(scenario)))
 
 
 def catalogue(dataset: Dataset, lang: str = "en") -> pl.DataFrame:
