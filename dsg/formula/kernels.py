@@ -101,7 +101,7 @@ def protect(formula, base, floor_percent, cap_percent, self_funded, topup, cap_r
 def settle_into(
     shares, indicator_pounds, fixed, taxbase, base, ndr_share,
     aef_total, notional_band_d, ndr_pool, floor_percent, cap_percent, self_funded,
-    out, scalars,
+    out, scalars, with_rank=True,
 ):
     n_indicators, n_councils = shares.shape
 
@@ -153,10 +153,15 @@ def settle_into(
         out[CHANGE, i] = aef - base[i]
         out[PCT_CHANGE, i] = 100.0 * (aef - base[i]) / base[i]
 
-    # Rank 1 = largest pct_change; a stable sort keeps ties in council order.
-    order = np.argsort(-np.round(out[PCT_CHANGE], RANK_DECIMALS), kind="mergesort")
-    for position in range(n_councils):
-        out[RANK, order[position]] = position + 1.0
+    # Rank 1 = largest pct_change; a stable sort keeps ties in council order. Batch
+    # summaries do not need it, and it is the one allocation in here.
+    if with_rank:
+        order = np.argsort(-np.round(out[PCT_CHANGE], RANK_DECIMALS), kind="mergesort")
+        for position in range(n_councils):
+            out[RANK, order[position]] = position + 1.0
+    else:
+        for i in range(n_councils):
+            out[RANK, i] = np.nan
 
     scalars[BAND_D] = band_d
     scalars[TOTAL] = total

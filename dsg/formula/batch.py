@@ -1,0 +1,237 @@
+"""Many settlements at once: a parallel numba kernel that keeps only what was asked for.
+
+A batch is N scenarios of one dataset that differ in their £ per indicator (weights and
+service totals), ``aef_total``, floor and cap, and optionally in their indicator shares.
+:func:`settle_many` returns the council x scenario AEF matrix (small N); :func:`summarise`
+streams through any N in chunks and keeps per-council summaries of the % change (sum for the
+mean, min, max, a fixed-bin histogram for percentiles, count on the floor), so memory does
+not grow with N.
+
+Determinism: scenarios are cut into chunks, each chunk into a fixed number of blocks, and
+partial sums are added in block order, so the results do not depend on the number of threads.
+Random inputs (Monte Carlo) are drawn per chunk from a generator seeded by (seed, chunk).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from dsg.formula import kernels
+from dsg.formula.arrays import Inputs
+from dsg.formula.kernels import jit
+
+if os.environ.get("DSG_DISABLE_JIT", "") not in ("", "0"):
+    prange = range
+else:
+    from numba import prange
+
+# % change histogram: this range, in bins of HIST_WIDTH percentage points. Values outside
+# land in the edge bins (min and max are kept exactly).
+HIST_LOW, HIST_HIGH, HIST_WIDTH = -50.0, 50.0, 0.01
+HIST_BINS = int(round((HIST_HIGH - HIST_LOW) / HIST_WIDTH))
+# Blocks per chunk: fixed, so that the order of partial sums never depends on threads.
+BLOCKS = 16
+DEFAULT_CHUNK = 65_536
+# Summaries keep the full matrix up to this many scenarios x councils.
+MATRIX_LIMIT = 5_000_000
+FLOOR_EPSILON = 0.5  # £: a top-up below this is not "on the floor"
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Per-scenario inputs of a batch (leading axis N); ``shares`` is (K, n) or (N, K, n)."""
+
+    shares: np.ndarray
+    indicator_pounds: np.ndarray
+    aef_total: np.ndarray
+    notional_band_d: np.ndarray
+    ndr_pool: np.ndarray
+    floor_percent: np.ndarray
+    cap_percent: np.ndarray
+    self_funded: np.ndarray
+
+    @property
+    def size(self) -> int:
+        return self.indicator_pounds.shape[0]
+
+    def part(self, start: int, stop: int) -> "Batch":
+        shares = self.shares[start:stop] if self.shares.ndim == 3 else self.shares
+        return Batch(shares, *(getattr(self, f)[start:stop] for f in BATCH_FIELDS[1:]))
+
+
+BATCH_FIELDS = ("shares", "indicator_pounds", "aef_total", "notional_band_d", "ndr_pool", "floor_percent", "cap_percent", "self_funded")
+
+
+def repeat(inputs: Inputs, n: int, **changes) -> Batch:
+    """A batch of ``n`` copies of one settlement's inputs, with some fields replaced."""
+    values = {
+        "shares": inputs.shares,
+        "indicator_pounds": np.tile(inputs.indicator_pounds, (n, 1)),
+        "aef_total": np.full(n, inputs.aef_total),
+        "notional_band_d": np.full(n, inputs.notional_band_d),
+        "ndr_pool": np.full(n, inputs.ndr_pool),
+        "floor_percent": np.full(n, inputs.floor_percent),
+        "cap_percent": np.full(n, inputs.cap_percent),
+        "self_funded": np.full(n, inputs.self_funded),
+    }
+    values.update(changes)
+    return Batch(**values)
+
+
+@jit(cache=True, nogil=True, parallel=True)
+def settle_many_kernel(
+    shares, per_scenario_shares, indicator_pounds, fixed, taxbase, base, ndr_share,
+    aef_total, notional_band_d, ndr_pool, floor_percent, cap_percent, self_funded,
+    aef, floor_topup, pct_change, status,
+):
+    n_scenarios = indicator_pounds.shape[0]
+    n_councils = base.shape[0]
+    for block in prange(BLOCKS):
+        out = np.empty((len(kernels.FIELDS), n_councils))
+        scalars = np.empty(len(kernels.SCALARS))
+        for j in range(block * n_scenarios // BLOCKS, (block + 1) * n_scenarios // BLOCKS):
+            share = shares[j] if per_scenario_shares else shares[0]
+            kernels.settle_into(
+                share, indicator_pounds[j], fixed, taxbase, base, ndr_share,
+                aef_total[j], notional_band_d[j], ndr_pool[j], floor_percent[j], cap_percent[j], self_funded[j],
+                out, scalars, False,
+            )
+            for i in range(n_councils):
+                aef[j, i] = out[kernels.AEF, i]
+                floor_topup[j, i] = out[kernels.FLOOR_TOPUP, i]
+                pct_change[j, i] = out[kernels.PCT_CHANGE, i]
+            status[j] = scalars[kernels.STATUS]
+
+
+def kernel_shares(batch: Batch) -> tuple[np.ndarray, bool]:
+    """Shares in the kernel's layout: always 3-D, with a flag for one set per scenario."""
+    if batch.shares.ndim == 3:
+        return np.ascontiguousarray(batch.shares), True
+    return np.ascontiguousarray(batch.shares[None, :, :]), False
+
+
+def settle_many(inputs: Inputs, batch: Batch) -> dict[str, np.ndarray]:
+    """AEF, floor top-up and % change (N x councils) and status (N) of every scenario."""
+    n, councils = batch.size, len(inputs.councils)
+    result = {name: np.empty((n, councils)) for name in ("aef", "floor_topup", "pct_change")}
+    result["status"] = np.empty(n)
+    shares, per_scenario = kernel_shares(batch)
+    settle_many_kernel(
+        shares, per_scenario, batch.indicator_pounds, inputs.fixed, inputs.taxbase, inputs.base, inputs.ndr_share,
+        batch.aef_total, batch.notional_band_d, batch.ndr_pool, batch.floor_percent, batch.cap_percent,
+        batch.self_funded, result["aef"], result["floor_topup"], result["pct_change"], result["status"],
+    )
+    return result
+
+
+@jit(cache=True, nogil=True, parallel=True)
+def summarise_kernel(
+    shares, per_scenario_shares, indicator_pounds, fixed, taxbase, base, ndr_share,
+    aef_total, notional_band_d, ndr_pool, floor_percent, cap_percent, self_funded,
+    sums, lows, highs, on_floor, histogram, failed,
+):
+    """Per block b: sums[b, i] of % change, lows/highs, on_floor counts, histogram[b, i, bin]."""
+    n_scenarios = indicator_pounds.shape[0]
+    n_councils = base.shape[0]
+    for block in prange(BLOCKS):
+        out = np.empty((len(kernels.FIELDS), n_councils))
+        scalars = np.empty(len(kernels.SCALARS))
+        for j in range(block * n_scenarios // BLOCKS, (block + 1) * n_scenarios // BLOCKS):
+            share = shares[j] if per_scenario_shares else shares[0]
+            kernels.settle_into(
+                share, indicator_pounds[j], fixed, taxbase, base, ndr_share,
+                aef_total[j], notional_band_d[j], ndr_pool[j], floor_percent[j], cap_percent[j], self_funded[j],
+                out, scalars, False,
+            )
+            if scalars[kernels.STATUS] != kernels.OK:
+                failed[block] += 1
+                continue
+            for i in range(n_councils):
+                pct = out[kernels.PCT_CHANGE, i]
+                sums[block, i] += pct
+                if pct < lows[block, i]:
+                    lows[block, i] = pct
+                if pct > highs[block, i]:
+                    highs[block, i] = pct
+                if out[kernels.FLOOR_TOPUP, i] >= FLOOR_EPSILON:
+                    on_floor[block, i] += 1
+                position = int(math.floor((pct - HIST_LOW) / HIST_WIDTH))
+                position = min(max(position, 0), HIST_BINS - 1)
+                histogram[block, i, position] += 1
+
+
+@dataclass
+class Summary:
+    """Per-council summaries of % change over a batch (streamed)."""
+
+    councils: int
+    count: int = 0
+    failed: int = 0
+    sums: np.ndarray = field(default=None)
+    lows: np.ndarray = field(default=None)
+    highs: np.ndarray = field(default=None)
+    on_floor: np.ndarray = field(default=None)
+    histogram: np.ndarray = field(default=None)
+
+    def __post_init__(self):
+        self.sums = np.zeros(self.councils)
+        self.lows = np.full(self.councils, np.inf)
+        self.highs = np.full(self.councils, -np.inf)
+        self.on_floor = np.zeros(self.councils, dtype=np.int64)
+        self.histogram = np.zeros((self.councils, HIST_BINS), dtype=np.int64)
+
+    @property
+    def mean(self) -> np.ndarray:
+        return self.sums / max(self.count - self.failed, 1)
+
+    @property
+    def probability_on_floor(self) -> np.ndarray:
+        return self.on_floor / max(self.count - self.failed, 1)
+
+    def percentile(self, p: float) -> np.ndarray:
+        """The p-th percentile of each council's % change, to the histogram's bin width
+        (the bin's middle), clipped to the exact min and max."""
+        cumulative = np.cumsum(self.histogram, axis=1)
+        target = np.ceil(p / 100 * cumulative[:, -1]).clip(min=1)
+        positions = np.argmax(cumulative >= target[:, None], axis=1)
+        middle = HIST_LOW + (positions + 0.5) * HIST_WIDTH
+        return np.clip(middle, self.lows, self.highs)
+
+
+def summarise_chunk(inputs: Inputs, batch: Batch, summary: Summary) -> None:
+    """Add one chunk of scenarios to a summary (block partials added in block order)."""
+    councils = len(inputs.councils)
+    sums = np.zeros((BLOCKS, councils))
+    lows = np.full((BLOCKS, councils), np.inf)
+    highs = np.full((BLOCKS, councils), -np.inf)
+    on_floor = np.zeros((BLOCKS, councils), dtype=np.int64)
+    histogram = np.zeros((BLOCKS, councils, HIST_BINS), dtype=np.int32)
+    failed = np.zeros(BLOCKS, dtype=np.int64)
+    shares, per_scenario = kernel_shares(batch)
+    summarise_kernel(
+        shares, per_scenario, batch.indicator_pounds, inputs.fixed, inputs.taxbase, inputs.base, inputs.ndr_share,
+        batch.aef_total, batch.notional_band_d, batch.ndr_pool, batch.floor_percent, batch.cap_percent,
+        batch.self_funded, sums, lows, highs, on_floor, histogram, failed,
+    )
+    for block in range(BLOCKS):
+        summary.sums += sums[block]
+    summary.lows = np.minimum(summary.lows, lows.min(axis=0))
+    summary.highs = np.maximum(summary.highs, highs.max(axis=0))
+    summary.on_floor += on_floor.sum(axis=0)
+    summary.histogram += histogram.sum(axis=0)
+    summary.failed += int(failed.sum())
+    summary.count += batch.size
+
+
+def summarise(inputs: Inputs, batches, progress=None) -> Summary:
+    """Stream chunks (an iterable of Batch) into one Summary; ``progress(n)`` after each."""
+    summary = Summary(len(inputs.councils))
+    for batch in batches:
+        summarise_chunk(inputs, batch, summary)
+        if progress is not None:
+            progress(batch.size)
+    return summary
