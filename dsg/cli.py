@@ -12,12 +12,24 @@ from pathlib import Path
 from rich.console import Console
 
 from dsg.errors import InputError, Problem, raise_if
-from dsg.export import chart_path_problems, output_path_problems, write_allocation, write_comparison, write_grant_report
+from dsg.export import (
+    chart_path_problems,
+    dataset_provenance,
+    output_path_problems,
+    write_allocation,
+    write_comparison,
+    write_frame,
+    write_grant_report,
+)
 from dsg.formula.compare import SORTS, compare_files
 from dsg.formula.decompose import MEASURES, METHODS, decompose_comparison
 from dsg.formula.explain import explain as explain_council
 from dsg.formula.dataset import load_dataset
-from dsg.formula.scenario import load_scenario
+from dsg.formula.robustness import TARGETS
+from dsg.formula.robustness import goalseek as run_goalseek
+from dsg.formula.robustness import montecarlo as run_montecarlo
+from dsg.formula.robustness import sweep as run_sweep
+from dsg.formula.scenario import apply_scenario, load_scenario
 from dsg.formula.settlement import run_settlement
 from dsg.grants.report import catalogue as grant_catalogue
 from dsg.grants.report import grant_report
@@ -27,11 +39,16 @@ from dsg.render import (
     comparison_tables,
     decomposition_table,
     explanation_tables,
+    frame_table,
     grant_report_tables,
+    montecarlo_frame,
+    montecarlo_table,
     multiyear_lines,
     multiyear_table,
     print_allocation,
     print_wide,
+    sweep_frame,
+    sweep_table,
 )
 
 
@@ -261,6 +278,168 @@ def explain(council, data, scenario, lang, chart):
 
         written = waterfall_chart(explanation, chart, lang)
         click.echo(f"{term('words', 'written', lang)}: {written}")
+
+
+def scenario_dataset(data, scenario):
+    """The dataset with the scenario applied (or as it stands)."""
+    dataset = load_dataset(data)
+    return apply_scenario(dataset, load_scenario(scenario)) if scenario else dataset
+
+
+@main.command(
+    epilog="""\b
+Examples:
+  dsg sweep --service "Personal Social Services" --indicator lsoas_most_deprived_20pct --from 0 --to 0.6 --steps 13
+  dsg sweep --service "School Services" --indicator land_area_km2 --from 0 --to 0.2 --steps 5 --chart sweep.png
+"""
+)
+@dataset_options
+@click.option("--service", required=True, help="The service whose formula changes.")
+@click.option("--indicator", required=True, help="The indicator whose weight moves.")
+@click.option("--from", "start", type=float, required=True, help="First weight (0 to 1).")
+@click.option("--to", "stop", type=float, required=True, help="Last weight (0 to 1).")
+@click.option("--steps", type=int, default=11, show_default=True, help="Number of weights, ends included.")
+@click.option("--chart", type=click.Path(dir_okay=False), default=None, help="PNG: a line per council, floor crossings marked.")
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write the council x step table (.csv, .parquet, .xlsx).")
+@reports_input_errors
+def sweep(data, scenario, lang, service, indicator, start, stop, steps, chart, out):
+    """Move one weight step by step; the service's other weights rescale to keep the sum at 1.
+
+    Shows each council's % change at every step, so you see how far a weight can move
+    before the picture changes and which councils reach the floor.
+    """
+    problems = path_problems(out, chart)
+    result = settled_or_problems(problems, lambda: run_sweep(scenario_dataset(data, scenario), service, indicator, start, stop, steps))
+    print_wide(sweep_table(result, lang))
+    if chart is not None:
+        from dsg.charts import sweep_chart  # matplotlib only when drawing
+
+        click.echo(f"{term('words', 'written', lang)}: {sweep_chart(result, chart, lang)}")
+    if out is not None:
+        provenance = dataset_provenance(result.dataset, sweep=f"{service} / {indicator}: {start} to {stop} in {steps}")
+        frame = sweep_frame(result, lang)
+        click.echo(f"{term('words', 'written', lang)}: {write_frame(frame, out, provenance, lang, {c: 'pct' for c in frame.columns[1:]})}")
+
+
+@main.command(
+    epilog="""\b
+Examples:
+  dsg montecarlo --samples 1000000 --seed 1
+  dsg montecarlo --samples 100000000 --seed 7 --concentration 50 --indicator-noise 2 --out mc.xlsx
+"""
+)
+@dataset_options
+@click.option("--samples", type=int, default=100_000, show_default=True, help="Number of random formulas to settle.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed: the same seed gives the same results on any machine.")
+@click.option("--concentration", type=float, default=200.0, show_default=True,
+              help="How tightly the random weights sit around the formula's own (Dirichlet concentration).")
+@click.option("--indicator-noise", type=float, default=0.0, show_default=True, help="Random +/- % on every indicator value.")
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write the per-council summary (.csv, .parquet, .xlsx).")
+@reports_input_errors
+def montecarlo(data, scenario, lang, samples, seed, concentration, indicator_noise, out):
+    """Settle many random formulas around the current one: which councils are fragile?
+
+    Each service's weights are drawn from a Dirichlet distribution centred on its own weights;
+    the summary gives each council's % change at the 5th, 50th and 95th percentiles, its mean,
+    lowest and highest, and how often it lands on the floor.
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    problems = path_problems(out)
+    dataset = settled_or_problems(problems, lambda: scenario_dataset(data, scenario))
+    with Progress(TextColumn(term("words", "progress", lang)), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  transient=True) as bar:
+        task = bar.add_task("settle", total=samples)
+        result = run_montecarlo(dataset, samples, seed, concentration, indicator_noise,
+                                progress=lambda n: bar.advance(task, n))
+    print_wide(montecarlo_table(result, lang))
+    if out is not None:
+        provenance = dataset_provenance(dataset, samples=samples, seed=seed, concentration=concentration, indicator_noise=indicator_noise)
+        frame = montecarlo_frame(result, lang)
+        kinds = {c: "pct" for c in frame.columns[2:]}
+        click.echo(f"{term('words', 'written', lang)}: {write_frame(frame, out, provenance, lang, kinds)}")
+
+
+@main.command(
+    epilog="""\b
+Examples:
+  dsg goalseek --vary floor --range 0 6 --target floor-cost --value 50000000
+  dsg goalseek --vary "service:School Services" --range 2.9e9 3.3e9 --target min-pct --value 3.0
+  dsg goalseek --vary "weight:Personal Social Services:lsoas_most_deprived_20pct" --range 0 0.9 \\
+      --target council-aef --council "Merthyr Tydfil" --value 140000000
+  dsg goalseek --vary floor --range 0 6 --target on-floor --value 3
+"""
+)
+@dataset_options
+@click.option("--vary", "parameter", required=True, help="floor, service:NAME or weight:SERVICE:INDICATOR.")
+@click.option("--range", "bounds", type=(float, float), required=True, help="Lowest and highest value to try.")
+@click.option("--target", type=click.Choice(TARGETS), required=True,
+              help="floor-cost (at most £), min-pct (no council below %), council-aef (= £), on-floor (at most n).")
+@click.option("--value", type=float, required=True, help="The target's value.")
+@click.option("--council", default=None, help="For council-aef: ONS code or name.")
+@reports_input_errors
+def goalseek(data, scenario, lang, parameter, bounds, target, value, council):
+    """Find the value of one parameter that meets a target, by bisection on the engine.
+
+    For "at most" / "at least" targets it finds the value nearest the boundary that still
+    meets it (e.g. the highest floor whose cost is at most £X); an error says so when no
+    value in the range meets it.
+    """
+    result = run_goalseek(scenario_dataset(data, scenario), parameter, bounds[0], bounds[1], target, value, council)
+    metric = {
+        "floor-cost": f"£{result.metric:,.0f}", "council-aef": f"£{result.metric:,.0f}",
+        "min-pct": f"{result.metric:.4f} %", "on-floor": f"{result.metric:.0f}",
+    }[target]
+    click.echo(
+        term("words", "goalseek_result", lang).format(
+            parameter=parameter, value=f"{result.value:.6g}", target=target, metric=metric, iterations=result.iterations
+        )
+    )
+    print_allocation(result.allocation, lang)
+
+
+@main.command(
+    epilog="""\b
+Examples:
+  dsg bench
+  dsg bench --json --scenarios 5000000
+"""
+)
+@data_option
+@lang_option
+@click.option("--scenarios", type=int, default=2_000_000, show_default=True, help="Scenarios for the numba runs (NumPy gets 1/20, polars 200).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
+@reports_input_errors
+def bench(data, lang, scenarios, as_json):
+    """Settlements per second: numba on all cores and on one, vectorised NumPy, per-scenario polars.
+
+    All four settle the same scenarios (random weights, AEF total and floor) in one run; the
+    ratios are what matters, as absolute speed depends on the machine.
+    """
+    import json
+
+    from dsg.bench import run_bench
+
+    figures = run_bench(load_dataset(data), scenarios)
+    if as_json:
+        keys = ("numba_all_cores", "numba_one_core", "numpy", "polars_per_scenario", "scenarios")
+        click.echo(json.dumps({k: figures[k] for k in keys}))
+        return
+    import polars as pl
+
+    frame = pl.DataFrame(
+        {
+            "engine": ["numba, all cores", "numba, one core", "NumPy (vectorised)", "polars (per scenario)"],
+            "per_second": [figures[k] for k in ("numba_all_cores", "numba_one_core", "numpy", "polars_per_scenario")],
+        }
+    )
+    print_wide(frame_table(frame, [("engine", term("words", "engine", lang), "text"),
+                                   ("per_second", term("words", "per_second", lang), "pounds")],
+                           title=term("words", "bench_title", lang)))
+    click.echo(
+        f"numba / NumPy: {figures['ratio_numba_to_numpy']:.1f}x; numba / polars: {figures['ratio_numba_to_polars']:,.0f}x; "
+        f"all cores / one core: {figures['ratio_all_to_one_core']:.2f}x ({figures['threads']} threads)"
+    )
 
 
 @main.group(

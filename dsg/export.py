@@ -537,3 +537,27 @@ def write_grant_report(report, directory: str | Path, lang: str = "en") -> list[
         book.close()
     written.append(target)
     return written
+
+
+def write_frame(frame: pl.DataFrame, path: str | Path, provenance: dict, lang: str = "en", kinds: dict | None = None) -> Path:
+    """Any result table to CSV / Parquet (with provenance) or a one-sheet XLSX."""
+    raise_if(output_path_problems(path))
+    target = Path(path)
+    if target.suffix.lower() != ".xlsx":
+        write_table(frame, provenance, target)
+        return target
+    with writing(target) as temporary:
+        book = Book(temporary, lang)
+        book.sheet(term("words", "summary_sheet", lang), frame, kinds or {},
+                   headers=[column_label(c, lang) for c in frame.columns], freeze_columns=2)
+        book.columns_sheet(list(frame.columns))
+        book.provenance_sheet(provenance)
+        book.close()
+    return target
+
+
+def dataset_provenance(dataset, **extra) -> dict:
+    """Provenance of a result computed from a dataset (and a scenario, if applied)."""
+    source = dataset.provenance
+    keys = ("dataset", "source", "sha256", "licence", "scenario_file", "scenario_name", "scenario_sha256")
+    return {"dsg_version": dsg_version(), **{k: source[k] for k in keys if k in source}, **extra}

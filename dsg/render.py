@@ -401,3 +401,51 @@ def multiyear_lines(report, lang: str = "en") -> list[str]:
             f"{term('words', 'floor_cost', lang)} £{row['floor_cost']:,.0f}"
         )
     return lines
+
+
+# --------------------------------------------------------------------------- robustness
+
+
+def sweep_frame(result, lang: str = "en"):
+    """Council x step % change, one column per weight value."""
+    frame = pl.DataFrame({"council": result.dataset.council_names(lang)})
+    return frame.with_columns(
+        pl.Series(f"{value:.4g}", result.pct_change[step]) for step, value in enumerate(result.values)
+    )
+
+
+def sweep_table(result, lang: str = "en") -> Table:
+    frame = sweep_frame(result, lang)
+    title = message_text("sweep_title", lang, service=result.service, indicator=result.indicator)
+    columns = [("council", label("council", lang), "text")] + [(c, c, "pct") for c in frame.columns[1:]]
+    return frame_table(frame, columns, title=title, caption=term("words", "sweep_caption", lang))
+
+
+def montecarlo_frame(result, lang: str = "en"):
+    """Per council: central % change, mean, p5, p50, p95, min, max, probability on the floor."""
+    summary = result.summary
+    percentiles = result.percentiles()
+    return pl.DataFrame(
+        {
+            "ons_code": result.dataset.council_codes,
+            "council": result.dataset.council_names(lang),
+            "pct_central": result.central,
+            "pct_mean": summary.mean,
+            "pct_p5": percentiles["p5"],
+            "pct_p50": percentiles["p50"],
+            "pct_p95": percentiles["p95"],
+            "pct_min": summary.lows,
+            "pct_max": summary.highs,
+            "probability_on_floor": summary.probability_on_floor,
+        }
+    )
+
+
+def montecarlo_table(result, lang: str = "en") -> Table:
+    frame = montecarlo_frame(result, lang)
+    columns = [("council", label("council", lang), "text")]
+    columns += [(c, label(c, lang), "pct2") for c in frame.columns[2:-1]]
+    columns.append(("probability_on_floor", label("probability_on_floor", lang), "ratio"))
+    title = message_text("montecarlo_title", lang, samples=f"{result.samples:,}", seed=result.seed,
+                         concentration=f"{result.concentration:g}", noise=f"{result.indicator_noise:g}")
+    return frame_table(frame, columns, title=title)

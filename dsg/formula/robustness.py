@@ -1,0 +1,279 @@
+"""How robust is a formula: weight sweeps, Monte Carlo on weights, and goal seek.
+
+All three build batches of settlements on the engine (dsg.formula.batch); none has its own
+arithmetic of the settlement.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from dsg.errors import InputError, Problem
+from dsg.formula import batch as batches
+from dsg.formula import kernels
+from dsg.formula.arrays import Inputs, indicator_values, to_inputs
+from dsg.formula.dataset import Dataset
+from dsg.formula.explain import find_council
+from dsg.formula.settlement import Allocation, settle, settle_inputs
+
+# --------------------------------------------------------------------------- weights
+
+
+def service_index(inputs: Inputs, service: str, where: str) -> int:
+    if service not in inputs.services:
+        raise InputError([Problem(where, "unknown_service", key="--service", params={"value": service})])
+    return inputs.services.index(service)
+
+
+def with_indicator(dataset: Dataset, indicator: str, where: str) -> Inputs:
+    """The dataset's inputs with ``indicator`` on the indicator axis (weight 0 if unused)."""
+    if indicator not in set(dataset.indicators["indicator"].to_list()):
+        raise InputError([Problem(where, "unknown_indicator", key="--indicator", params={"value": indicator})])
+    used = tuple(dict.fromkeys([*dataset.weights["indicator"].to_list(), indicator]))
+    return to_inputs(dataset, used)
+
+
+def moved_weights(weights: np.ndarray, service: int, indicator: int, value: float, where: str) -> np.ndarray:
+    """The service's weights with one set to ``value`` and the others rescaled to sum to 1."""
+    row = weights[service]
+    others = 1.0 - row[indicator]
+    moved = weights.copy()
+    if others <= 0 and value < 1:
+        raise InputError([Problem(where, "cannot_rescale", key="--indicator")])
+    scale = (1.0 - value) / others if others > 0 else 0.0
+    moved[service] = row * scale
+    moved[service, indicator] = value
+    return moved
+
+
+# --------------------------------------------------------------------------- sweep
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """One weight moved in steps: AEF, % change and floor top-up (steps x councils)."""
+
+    service: str
+    indicator: str
+    values: np.ndarray
+    aef: np.ndarray
+    pct_change: np.ndarray
+    floor_topup: np.ndarray
+    dataset: Dataset
+
+
+def sweep(dataset: Dataset, service: str, indicator: str, start: float, stop: float, steps: int) -> Sweep:
+    """Move the weight of ``indicator`` in ``service`` from start to stop in ``steps`` steps;
+    the service's other weights rescale to keep the sum at 1."""
+    problems = []
+    if not (0 <= start <= 1 and 0 <= stop <= 1):
+        problems.append(Problem("--from/--to", "weight_out_of_range", params={"start": start, "stop": stop}))
+    if steps < 2:
+        problems.append(Problem("--steps", "too_few_steps", params={"value": steps}))
+    if problems:
+        raise InputError(problems)
+    inputs = with_indicator(dataset, indicator, "sweep")
+    s, k = service_index(inputs, service, "sweep"), inputs.indicators.index(indicator)
+    values = np.linspace(start, stop, steps)
+    pounds = np.array([inputs.service_totals @ moved_weights(inputs.weights, s, k, v, "sweep") for v in values])
+    result = batches.settle_many(inputs, batches.repeat(inputs, steps, indicator_pounds=pounds))
+    check_status(result["status"], dataset)
+    return Sweep(service, indicator, values, result["aef"], result["pct_change"], result["floor_topup"], dataset)
+
+
+def check_status(status: np.ndarray, dataset: Dataset) -> None:
+    """Refuse a batch in which some settlement was impossible (it would be silently wrong)."""
+    if np.any(status == kernels.NEGATIVE_BAND_D):
+        raise InputError([Problem(dataset.name, "batch_negative_band_d", params={"count": int(np.sum(status == kernels.NEGATIVE_BAND_D))})])
+    if np.any(status == kernels.FLOOR_NOT_SELF_FUNDABLE):
+        raise InputError([Problem(dataset.name, "batch_floor_not_fundable", params={"count": int(np.sum(status == kernels.FLOOR_NOT_SELF_FUNDABLE))})])
+
+
+# --------------------------------------------------------------------------- Monte Carlo
+
+
+@dataclass(frozen=True)
+class MonteCarlo:
+    """Per-council summaries of % change over random weights (and indicator noise)."""
+
+    dataset: Dataset
+    samples: int
+    seed: int
+    concentration: float
+    indicator_noise: float
+    summary: batches.Summary
+    central: np.ndarray  # % change with the dataset's own weights
+
+    def percentiles(self) -> dict[str, np.ndarray]:
+        return {f"p{p}": self.summary.percentile(p) for p in (5, 50, 95)}
+
+
+def draw_chunk(inputs: Inputs, raw: np.ndarray, size: int, seed: int, chunk: int, concentration: float, noise: float) -> batches.Batch:
+    """One chunk of random scenarios, from a generator seeded by (seed, chunk) alone."""
+    rng = np.random.default_rng([seed, chunk])
+    weights = np.zeros((size, *inputs.weights.shape))
+    for s in range(inputs.weights.shape[0]):
+        used = np.flatnonzero(inputs.weights[s] > 0)
+        if len(used) == 1:
+            weights[:, s, used[0]] = 1.0
+        else:
+            weights[:, s, used] = rng.dirichlet(concentration * inputs.weights[s, used], size=size)
+    pounds = np.einsum("s,nsk->nk", inputs.service_totals, weights)
+    shares = inputs.shares
+    if noise > 0:
+        noisy = raw[None, :, :] * (1 + rng.uniform(-noise / 100, noise / 100, size=(size, *raw.shape)))
+        shares = noisy / noisy.sum(axis=2, keepdims=True)
+    return batches.repeat(inputs, size, indicator_pounds=pounds, shares=shares)
+
+
+def montecarlo(
+    dataset: Dataset, samples: int, seed: int = 0, concentration: float = 200.0, indicator_noise: float = 0.0,
+    chunk: int = batches.DEFAULT_CHUNK, progress=None,
+) -> MonteCarlo:
+    """Settle ``samples`` scenarios whose weights are drawn, service by service, from a
+    Dirichlet centred on the dataset's weights (larger ``concentration``: closer to them),
+    with optional +/- ``indicator_noise`` % on every indicator value."""
+    problems = []
+    if samples < 1:
+        problems.append(Problem("--samples", "not_positive", params={"value": samples}))
+    if concentration <= 0:
+        problems.append(Problem("--concentration", "not_positive", params={"value": concentration}))
+    if not 0 <= indicator_noise < 100:
+        problems.append(Problem("--indicator-noise", "noise_out_of_range", params={"value": indicator_noise}))
+    if problems:
+        raise InputError(problems)
+    inputs = to_inputs(dataset)
+    raw = np.array([indicator_values(dataset, k) for k in inputs.indicators])
+    chunks = math.ceil(samples / chunk)
+    parts = (
+        draw_chunk(inputs, raw, min(chunk, samples - c * chunk), seed, c, concentration, indicator_noise) for c in range(chunks)
+    )
+    summary = batches.summarise(inputs, parts, progress)
+    out, _ = settle_inputs(inputs)
+    return MonteCarlo(dataset, samples, seed, concentration, indicator_noise, summary, out[kernels.PCT_CHANGE].copy())
+
+
+# --------------------------------------------------------------------------- goal seek
+
+TARGETS = ("floor-cost", "min-pct", "council-aef", "on-floor")
+# How each target is met: the metric at most / at least / equal to the value.
+TARGET_SENSE = {"floor-cost": "at_most", "min-pct": "at_least", "council-aef": "equals", "on-floor": "at_most"}
+MAX_ITERATIONS = 100
+
+
+@dataclass(frozen=True)
+class GoalSeek:
+    parameter: str
+    value: float
+    metric: float
+    iterations: int
+    allocation: Allocation
+
+
+def parameter_setter(dataset: Dataset, parameter: str):
+    """A function value -> Dataset for ``floor``, ``service:NAME`` or ``weight:SERVICE:INDICATOR``."""
+    kind, _, rest = parameter.partition(":")
+    if kind == "floor" and not rest:
+        return lambda value: dataset.with_changes(settlement=replace(dataset.settlement, floor_percent=value))
+    if kind == "service" and rest:
+        if rest not in dataset.services["service"].to_list():
+            raise InputError([Problem("--vary", "unknown_service", params={"value": rest})])
+        import polars as pl
+
+        return lambda value: dataset.with_changes(
+            services=dataset.services.with_columns(
+                pl.when(pl.col("service") == rest).then(pl.lit(float(value))).otherwise(pl.col("total")).alias("total")
+            )
+        )
+    if kind == "weight" and rest.count(":") == 1:
+        service, indicator = rest.split(":")
+        inputs = with_indicator(dataset, indicator, "--vary")
+        s, k = service_index(inputs, service, "--vary"), inputs.indicators.index(indicator)
+
+        def with_weight(value):
+            import polars as pl
+
+            weights = moved_weights(inputs.weights, s, k, value, "--vary")
+            rows = [(service, inputs.indicators[j], float(weights[s, j])) for j in range(len(inputs.indicators)) if weights[s, j] > 0]
+            new = pl.DataFrame(rows, schema={"service": pl.String, "indicator": pl.String, "weight": pl.Float64}, orient="row")
+            kept = dataset.weights.filter(pl.col("service") != service)
+            return dataset.with_changes(weights=pl.concat([kept, new], how="diagonal_relaxed"))
+
+        return with_weight
+    raise InputError([Problem("--vary", "bad_parameter", params={"value": parameter})])
+
+
+def target_metric(target: str, council: str | None):
+    if target not in TARGETS:
+        raise InputError([Problem("--target", "bad_choice", params={"value": target, "allowed": ", ".join(TARGETS)})])
+    if target == "council-aef" and not council:
+        raise InputError([Problem("--council", "missing_key")])
+
+    def metric(allocation: Allocation) -> float:
+        if target == "floor-cost":
+            return allocation.floor_cost
+        if target == "min-pct":
+            return float(allocation.councils["pct_change"].min())
+        if target == "on-floor":
+            return float((allocation.councils["floor_topup"] >= batches.FLOOR_EPSILON).sum())
+        return float(allocation.councils["aef"][find_council(allocation, council)])
+
+    return metric
+
+
+def goalseek(
+    dataset: Dataset, parameter: str, low: float, high: float, target: str, value: float,
+    council: str | None = None, tolerance: float = 1e-9,
+) -> GoalSeek:
+    """Find the parameter value in [low, high] that meets the target, by bisection.
+
+    "at most" and "at least" targets give the value nearest the boundary that still meets
+    the target (e.g. the highest floor whose cost is at most £X); "equals" gives the value
+    where the metric crosses the target. Assumes the metric moves one way across the range.
+    """
+    setter = parameter_setter(dataset, parameter)
+    metric = target_metric(target, council)
+    sense = TARGET_SENSE[target]
+
+    def gap(v: float) -> tuple[float, Allocation]:
+        allocation = settle(setter(v))
+        return metric(allocation) - value, allocation
+
+    def ok(g: float) -> bool:
+        return g <= 0 if sense == "at_most" else g >= 0 if sense == "at_least" else False
+
+    g_low, a_low = gap(low)
+    g_high, a_high = gap(high)
+    iterations = 2
+    if sense == "equals":
+        if g_low == 0 or g_high == 0:
+            v, a = (low, a_low) if g_low == 0 else (high, a_high)
+            return GoalSeek(parameter, v, metric(a), iterations, a)
+        if (g_low > 0) == (g_high > 0):
+            raise InputError([Problem("--target", "target_not_in_range", params={"low": low, "high": high})])
+    else:
+        if not ok(g_low) and not ok(g_high):
+            raise InputError([Problem("--target", "target_not_in_range", params={"low": low, "high": high})])
+        if ok(g_low) and ok(g_high):
+            # The whole range meets it: the end nearer the boundary.
+            v, a = (low, a_low) if abs(g_low) < abs(g_high) else (high, a_high)
+            return GoalSeek(parameter, v, metric(a), iterations, a)
+    # Keep one end on each side; for at-most/at-least, `good` is the side that meets it.
+    good, bad = (low, high) if (ok(g_low) if sense != "equals" else g_low < 0) else (high, low)
+    best = a_low if good == low else a_high
+    span = tolerance * max(1.0, abs(high - low))
+    while abs(bad - good) > span and iterations < MAX_ITERATIONS:
+        middle = (good + bad) / 2
+        g, allocation = gap(middle)
+        iterations += 1
+        if sense == "equals" and g == 0:
+            good, best = middle, allocation
+            break
+        if ok(g) if sense != "equals" else g < 0:
+            good, best = middle, allocation
+        else:
+            bad = middle
+    return GoalSeek(parameter, good, metric(best), iterations, best)
