@@ -131,22 +131,23 @@ def sweep_chart(result, path: str | Path, lang: str = "en") -> Path:
     """A line per council: % change against the weight, with the step where it reaches the floor marked."""
     figure, axes = plt.subplots(figsize=(10, 6.5))
     names = result.dataset.council_names(lang)
-    colours = plt.get_cmap("tab20", len(names))
-    marked = False
+    colours = plt.get_cmap("tab20", 20)
     for i, name in enumerate(names):
-        axes.plot(result.values, result.pct_change[:, i], color=colours(i), linewidth=1.2, label=name)
+        # 22 councils and 20 colours: the second round of colours is dashed.
+        axes.plot(result.values, result.pct_change[:, i], color=colours(i % 20), linewidth=1.2, label=name,
+                  linestyle="-" if i < 20 else "--")
         on_floor = result.floor_topup[:, i] >= 0.5
         crossings = np.flatnonzero(on_floor[1:] != on_floor[:-1]) + 1
         for step in crossings:
-            axes.scatter(result.values[step], result.pct_change[step, i], color=colours(i), edgecolor="black", zorder=3, s=28,
-                         label=None if marked else words("chart_floor_reached", lang))
-            marked = True
+            axes.scatter(result.values[step], result.pct_change[step, i], color=colours(i % 20), edgecolor="black", zorder=3, s=28)
+    axes.scatter([], [], color="white", edgecolor="black", s=28, label=words("chart_floor_crossed", lang))
     floor = result.dataset.settlement.floor_percent
     if floor is not None:
         axes.axhline(floor, color="black", linestyle="--", linewidth=1, label=words("chart_floor", lang, value=f"{floor:g}"))
-    axes.set_xlabel(words("sweep_axis", lang, indicator=result.indicator, service=result.service))
+    service = result.dataset.service_name(result.service, lang)
+    axes.set_xlabel(words("sweep_axis", lang, indicator=result.indicator, service=service))
     axes.set_ylabel(words("chart_pct_axis", lang))
-    axes.set_title(words("sweep_title", lang, indicator=result.indicator, service=result.service), fontsize=10)
+    axes.set_title(words("sweep_title", lang, indicator=result.indicator, service=service), fontsize=10)
     axes.grid(alpha=0.3)
     axes.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=7)
     return save(figure, path)

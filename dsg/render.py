@@ -416,7 +416,8 @@ def sweep_frame(result, lang: str = "en"):
 
 def sweep_table(result, lang: str = "en") -> Table:
     frame = sweep_frame(result, lang)
-    title = message_text("sweep_title", lang, service=result.service, indicator=result.indicator)
+    service = result.dataset.service_name(result.service, lang)
+    title = message_text("sweep_title", lang, service=service, indicator=result.indicator)
     columns = [("council", label("council", lang), "text")] + [(c, c, "pct") for c in frame.columns[1:]]
     return frame_table(frame, columns, title=title, caption=term("words", "sweep_caption", lang))
 

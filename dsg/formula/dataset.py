@@ -96,6 +96,12 @@ class Dataset:
     def council_names(self, lang: str) -> list[str]:
         return self.councils[f"name_{lang}"].to_list()
 
+    def service_name(self, service: str, lang: str) -> str:
+        """A service's name in ``lang`` (services.csv's name_cy in Welsh)."""
+        if lang != "cy":
+            return service
+        return dict(self.services.select("service", "name_cy").iter_rows()).get(service, service)
+
     def title(self, lang: str) -> str:
         return self.title_cy if lang == "cy" else self.title_en
 
