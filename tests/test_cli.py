@@ -196,3 +196,35 @@ def test_grants_report_needs_a_folder(tmp_path):
     result = invoke("grants", "report", "--scenario", str(EXAMPLES / "grants.toml"), "--out", str(tmp_path / "nope"))
     assert result.exit_code == 2
     assert "not a folder" in result.output
+
+
+def test_sweep_montecarlo_goalseek_commands(tmp_path):
+    swept = invoke("sweep", "--service", "Personal Social Services", "--indicator", "lsoas_most_deprived_20pct",
+                   "--from", "0", "--to", "0.6", "--steps", "4", "--chart", str(tmp_path / "s.png"), "--out", str(tmp_path / "s.csv"))
+    assert swept.exit_code == 0, swept.output
+    assert (tmp_path / "s.png").read_bytes()[:4] == b"\x89PNG"
+    table = pl.read_csv(tmp_path / "s.csv")
+    assert table.columns == ["council", "0", "0.2", "0.4", "0.6"]
+    mc = invoke("montecarlo", "--samples", "5000", "--seed", "2", "--out", str(tmp_path / "mc.xlsx"), "--lang", "cy")
+    assert mc.exit_code == 0, mc.output
+    assert "Tebygolrwydd o fod ar y cyllid gwaelodol" in mc.output
+    assert (tmp_path / "mc.xlsx").stat().st_size > 5000
+    sought = invoke("goalseek", "--vary", "floor", "--range", "0", "6", "--target", "floor-cost", "--value", "50000000")
+    assert sought.exit_code == 0, sought.output
+    assert "floor = 5.116" in sought.output and "floor-cost = £50,000,000" in sought.output
+    impossible = invoke("goalseek", "--vary", "floor", "--range", "0", "1", "--target", "on-floor", "--value", "-1")
+    assert impossible.exit_code == 2
+    assert "the target cannot be met anywhere between 0.0 and 1.0" in impossible.output
+    bad = invoke("sweep", "--service", "Nope", "--indicator", "population", "--from", "0", "--to", "2", "--steps", "1")
+    assert bad.exit_code == 2
+    assert "weights run from 0.0 to 2.0" in bad.output and "1 steps; expected 2 or more" in bad.output
+
+
+def test_bench_json_has_the_documented_keys():
+    import json
+
+    result = invoke("bench", "--json", "--scenarios", "20000")
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.output)
+    assert set(figures) == {"numba_all_cores", "numba_one_core", "numpy", "polars_per_scenario", "scenarios"}
+    assert figures["scenarios"] == 20000 and all(v > 0 for v in figures.values())

@@ -111,7 +111,8 @@ def reference_batch(inputs: Inputs, batch) -> dict:
     with np.errstate(divide="ignore", invalid="ignore"):
         lam = np.where(need > 0, np.where(gains > 0, need / gains, np.inf), 0.0)
     lam = np.where(batch.self_funded & has_floor, lam, 0.0)
-    self_funding = np.where((lam <= 1)[:, None], lam[:, None] * gain, 0.0)
+    usable = np.where(lam <= 1, lam, 0.0)  # an impossible floor is refused, not applied
+    self_funding = usable[:, None] * gain
     aef = aef_formula + floor_topup - cap_reduction - self_funding
     status = np.where(t < 0, NEGATIVE_BAND_D, np.where(lam > 1 + 1e-9, FLOOR_NOT_SELF_FUNDABLE, OK))
     return {
