@@ -498,7 +498,7 @@ def grants_report(data, scenario, lang, out):
     """
     problems = []
     if out is not None and not Path(out).is_dir():
-        problems.append(Problem(str(out), "cannot_write", params={"reason": "not a folder"}))
+        problems.append(Problem(str(out), "not_a_folder"))
     report = settled_or_problems(problems, lambda: grant_report(scenario, data))
     for table in grant_report_tables(report, lang):
         print_wide(table)

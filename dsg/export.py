@@ -95,7 +95,7 @@ def output_path_problems(path: str | Path, formats: tuple[str, ...] = FORMATS) -
         problems.append(Problem(str(path), "unknown_extension", params={"value": target.name, "allowed": ", ".join(formats)}))
     parent = target.parent if str(target.parent) else Path(".")
     if not parent.is_dir():
-        problems.append(Problem(str(path), "cannot_write", params={"reason": f"no folder {parent}"}))
+        problems.append(Problem(str(path), "no_such_folder", params={"folder": str(parent)}))
     return problems
 
 
@@ -512,7 +512,7 @@ def write_grant_report(report, directory: str | Path, lang: str = "en") -> list[
     with its provenance sidecar), and grants.xlsx holding all of them."""
     folder = Path(directory)
     if not folder.is_dir():
-        raise_if([Problem(str(directory), "cannot_write", params={"reason": "not a folder"})])
+        raise_if([Problem(str(directory), "not_a_folder")])
     tables = grant_tables(report, lang)
     provenance = grant_provenance(report)
     written = []

@@ -195,7 +195,7 @@ def test_run_shows_the_years_of_a_grant_scenario():
 def test_grants_report_needs_a_folder(tmp_path):
     result = invoke("grants", "report", "--scenario", str(EXAMPLES / "grants.toml"), "--out", str(tmp_path / "nope"))
     assert result.exit_code == 2
-    assert "not a folder" in result.output
+    assert "not an existing folder" in result.output
 
 
 def test_sweep_montecarlo_goalseek_commands(tmp_path):

@@ -20,7 +20,6 @@ from dsg.formula.arrays import indicator_values, shares_of
 from dsg.formula.dataset import Dataset, indicator_problems
 from dsg.formula.settlement import Allocation, settle
 from dsg.grants.spec import KEY_CURRENT, Consolidation, Dehypothecation, Year
-from dsg.i18n import term
 
 NO_VALUE = math.nan
 # A council counts as protected by the floor when its top-up is at least this (£).
@@ -149,8 +148,10 @@ class PathRunner:
     def known_grant(self, grant: str, key: str) -> bool:
         if grant in self.amounts:
             return True
-        known = ", ".join(self.amounts) or term("words", "none", "en")
-        self.problems.append(Problem(self.label, "unknown_grant", key=key, params={"value": grant, "allowed": known}))
+        if not self.amounts:
+            self.problems.append(Problem(self.label, "no_grants", key=key, params={"value": grant}))
+            return False
+        self.problems.append(Problem(self.label, "unknown_grant", key=key, params={"value": grant, "allowed": ", ".join(self.amounts)}))
         return False
 
     def known_indicators(self, weights: dict[str, float], key: str) -> bool:
