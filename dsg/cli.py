@@ -151,11 +151,16 @@ def run(data, scenario, out, lang):
     Shows SSA, assumed council tax, formula AEF, floor and cap, AEF, NDR, RSG and the
     change against the adjusted base, in £ thousand, with a Wales row and the floor cost.
     """
-    allocation = settled_or_problems(path_problems(out), lambda: run_settlement(data, scenario))
+    def work():
+        # A scenario with later years is run whole before anything is shown.
+        allocation = run_settlement(data, scenario)
+        years = scenario is not None and bool(load_scenario(scenario).years)
+        return allocation, grant_report(scenario, data) if years else None
+
+    allocation, report = settled_or_problems(path_problems(out), work)
     print_allocation(allocation, lang)
-    if scenario is not None and load_scenario(scenario).years:
-        # A scenario with later years: the first year above, the path below.
-        report = grant_report(scenario, data)
+    if report is not None:
+        # The first year above, the path below.
         print_wide(multiyear_table(report, lang))
         console = Console()
         for line in multiyear_lines(report, lang):

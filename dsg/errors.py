@@ -39,7 +39,8 @@ class InputError(Exception):
     """Bad input: every problem found, to be shown at once (CLI exit status 2)."""
 
     def __init__(self, problems: list[Problem]):
-        self.problems = list(problems)
+        # The same problem found by two checks is listed once.
+        self.problems = list({(p.file, p.code, p.row, p.key, repr(p.params)): p for p in reversed(problems)}.values())[::-1]
         super().__init__(self.render("en"))
 
     def render(self, lang: str = "en") -> str:

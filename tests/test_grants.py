@@ -185,3 +185,80 @@ def test_new_block_weights_from_the_weights_table(toy_grants, tmp_path):
     with pytest.raises(InputError) as caught:
         report(tmp_path, toy_grants, text.replace("[[dehypothecate]]", "[[dehypothecatez]]"))
     assert {p.code for p in caught.value.problems} >= {"unknown_service", "unknown_key"}
+
+
+# Regressions found in review: a name reused after a merge is a new grant; edge cases end in
+# listed problems, never a traceback or NaN.
+
+REUSE = """[[consolidate]]
+grants = ["G1", "G2"]
+into = "M"
+key = { pop = 1.0 }
+transition_years = 3
+[[years]]
+year = "2026-27"
+[[years.dehypothecate]]
+grant = "M"
+into_service = "S1"
+[[years.consolidate]]
+grants = ["G"]
+into = "M"
+[[years]]
+year = "2027-28"
+"""
+
+
+def test_a_reused_name_is_not_touched_by_an_older_transition(toy_grants, tmp_path):
+    result = report(tmp_path, toy_grants, REUSE)
+    merged = result.consolidation()
+    assert merged.filter(pl.col("year") == "2027-28").height == 0
+    np.testing.assert_allclose(result.path.end_grants["M"], [10, 20, 30])
+
+
+def test_a_phased_move_stops_when_its_grant_is_merged_into_the_same_name(toy_grants, tmp_path):
+    text = ('[[dehypothecate]]\ngrant = "G1"\ninto_service = "S1"\ntransition_years = 3\n'
+            '[[years]]\nyear = "2026-27"\n[[years.consolidate]]\ngrants = ["G1", "G2"]\ninto = "G1"\n'
+            '[[years]]\nyear = "2027-28"\n')
+    result = report(tmp_path, toy_grants, text)
+    moved = result.dehypothecation()
+    assert moved["year"].unique(maintain_order=True).to_list() == ["2025-26", "2026-27"]
+    # G1 after two thirds moved (10/3, 20/3, 10) plus G2 (30, 0, 10), still hypothecated.
+    np.testing.assert_allclose(result.path.end_grants["G1"], [10 / 3 + 30, 20 / 3, 10 + 10])
+
+
+@pytest.mark.parametrize(
+    "text, fragment",
+    [
+        ('[[consolidate]]\ngrants = ["G1", "G1 "]\ninto = "M"\n', "a grant is listed more than once"),
+        ('[[years]]\nyear = "2026-27"\nservices = 5\n', "years[1].services: expected a table"),
+        ('[[years]]\nyear = "2026-27"\nindicators = { pop = { A = 0, B = 0, C = 0 } }\n', "indicator 'pop' sums to 0"),
+        ('[[dehypothecate]]\ngrant = "G1"\ninto_service = "New"\nweights = { pop = 0.5, dep = 0.6 }\n', "weights sum to 1.1"),
+        ('[[dehypothecate]]\ngrant = "G1"\ninto_service = "S1"\nweights = { dep = 1.0 }\n', "'S1' is already a service"),
+        ('[settlement]\nfloor_percent = "x"\n[[years]]\nyear = "2026-27"\n[[years.dehypothecate]]\ngrant = "Nope"\n'
+         'into_service = "S1"\n', "years[1].dehypothecate[1].grant: unknown grant 'Nope'"),
+    ],
+)
+def test_grant_scenario_problems(toy_grants, tmp_path, text, fragment):
+    with pytest.raises(InputError) as caught:
+        report(tmp_path, toy_grants, text)
+    assert fragment in caught.value.render()
+    assert "needs its own weights" not in caught.value.render()
+
+
+def test_each_problem_is_listed_once(toy_grants, tmp_path):
+    text = '[[dehypothecate]]\ngrant = "G1"\ninto_service = "New"\n[weights."New"]\npop = 0.5\nbogus = 0.5\n'
+    with pytest.raises(InputError) as caught:
+        report(tmp_path, toy_grants, text)
+    assert [p.code for p in caught.value.problems] == ["unknown_indicator"]
+    text = '[settlement]\nfloor_percent = 25.0\nfloor_funding = "self"\n[[dehypothecate]]\ngrant = "G1"\ninto_service = "S2"\n'
+    with pytest.raises(InputError) as caught:
+        report(tmp_path, toy_grants, text)
+    assert [p.code for p in caught.value.problems] == ["floor_not_self_fundable"]
+
+
+def test_empty_grants_merge_into_nothing(make_toy, tmp_path):
+    data = make_toy(grants_csv="grant,ons_code,amount\nZ,A,0\nZ,B,0\nZ,C,0\n")
+    for key in ('"current"', "{ pop = 1.0 }"):
+        merged = report(tmp_path, data, f'[[consolidate]]\ngrants = ["Z"]\ninto = "ZZ"\nkey = {key}\n').consolidation()
+        assert column(merged, "new") == [0, 0, 0]
+        assert merged["pct_change"].dtype == pl.Float64 and merged["pct_change"].null_count() == 3

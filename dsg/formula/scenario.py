@@ -136,13 +136,15 @@ def all_moves(scenario: Scenario):
         yield from year.dehypothecate
 
 
-def with_block_weights(scenario: Scenario) -> Scenario:
-    """The scenario with ``[weights."X"]`` attached to each move into a new block X that
-    gives no weights of its own."""
+def with_block_weights(scenario: Scenario, services) -> Scenario:
+    """The scenario with ``[weights."X"]`` attached to each move into a new block X (not one of
+    ``services``) that gives no weights of its own."""
+    known = set(services)
+
     def attach(moves):
         return tuple(
-            replace(move, weights=scenario.weights[move.into_service])
-            if move.weights is None and move.into_service in scenario.weights
+            replace(move, weights=scenario.weights[move.into_service], weights_from_scenario=True)
+            if move.weights is None and move.into_service in scenario.weights and move.into_service not in known
             else move
             for move in moves
         )
@@ -219,7 +221,7 @@ def apply_scenario(dataset: Dataset, scenario: Scenario) -> Dataset:
     problems += indicator_problems(dataset.indicators, dataset.councils, used)
     if problems:
         if scenario.dehypothecate or scenario.consolidate:
-            problems += grant_problems(dataset, with_block_weights(scenario))
+            problems += grant_problems(dataset, with_block_weights(scenario, known_services))
         raise InputError(problems)
 
     services = dataset.services.with_columns(
@@ -241,6 +243,6 @@ def apply_scenario(dataset: Dataset, scenario: Scenario) -> Dataset:
         },
     )
     if scenario.dehypothecate or scenario.consolidate:
-        changed, problems = first_year(changed, with_block_weights(scenario))
+        changed, problems = first_year(changed, with_block_weights(scenario, known_services))
         raise_if(problems)
     return changed

@@ -101,6 +101,7 @@ class PendingMove:
 
     move: Dehypothecation
     per_year: np.ndarray
+    token: int  # the grant it moves, as it was when the move started
     years_done: int = 0
 
 
@@ -111,6 +112,7 @@ class PendingMerge:
     merge: Consolidation
     old: np.ndarray
     target: np.ndarray
+    token: int  # the merged grant it created
     steps_done: int = 0
 
 
@@ -138,6 +140,11 @@ class PathRunner:
         self.dataset = dataset
         self.label = label
         self.amounts = grant_amounts(dataset)
+        # A grant's identity: a name merged away and used again is another grant, which
+        # transitions started on the old one must not touch.
+        self.tokens = {grant: number for number, grant in enumerate(self.amounts)}
+        self.next_token = len(self.tokens)
+        self.where = ""  # "years[2]" while a later year runs, for messages
         self.moves: list[PendingMove] = []
         self.merges: list[PendingMerge] = []
         self.problems: list[Problem] = []
@@ -169,23 +176,38 @@ class PathRunner:
         try:
             return settle(dataset)
         except InputError as error:
-            self.problems += error.problems
+            for problem in error.problems:
+                key = f"{self.where}: {problem.key}" if self.where else problem.key
+                self.report(replace(problem, key=key))
             return None
+
+    def report(self, problem: Problem) -> None:
+        """Record a problem once (a settlement that fails before and after a move fails once)."""
+        seen = {(p.file, p.code, p.key) for p in self.problems}
+        if (problem.file, problem.code, problem.key) not in seen:
+            self.problems.append(problem)
+
+    def alive(self, grant: str, token: int) -> bool:
+        return self.tokens.get(grant) == token and grant in self.amounts
+
+    def remove(self, grant: str) -> np.ndarray:
+        self.tokens.pop(grant, None)
+        return self.amounts.pop(grant)
 
     # -- one year
 
     def dehypothecate(self, pending: PendingMove, year: str) -> None:
         move = pending.move
-        remaining = self.amounts.get(move.grant)
-        if remaining is None:  # merged away or already moved by another entry
+        if not self.alive(move.grant, pending.token):  # merged away or already moved
             return
+        remaining = self.amounts[move.grant]
         last = pending.years_done + 1 == move.transition_years
         amounts = remaining.copy() if last else np.minimum(pending.per_year, remaining)
         before = self.settle(self.dataset)
         moved = transfer(self.dataset, move, amounts)
         left = remaining - amounts
         if last or not left.any():
-            self.amounts.pop(move.grant)
+            self.remove(move.grant)
         else:
             self.amounts[move.grant] = left
         after = self.settle(moved)
@@ -209,32 +231,40 @@ class PathRunner:
 
     def start_move(self, move: Dehypothecation, year: str) -> None:
         ok = self.known_grant(move.grant, f"{move.key}.grant")
-        if move.into_service not in self.dataset.services["service"].to_list():
-            if move.weights is None:
+        if move.into_service in self.dataset.services["service"].to_list():
+            if move.weights is not None and not move.weights_from_scenario:
                 self.problems.append(
-                    Problem(self.label, "new_service_needs_weights", key=f"{move.key}.into_service", params={"value": move.into_service})
+                    Problem(self.label, "weights_for_existing_service", key=f"{move.key}.weights", params={"value": move.into_service})
                 )
                 ok = False
-            elif not self.known_indicators(move.weights, f"{move.key}.weights"):
-                ok = False
+        elif move.weights is None:
+            self.problems.append(
+                Problem(self.label, "new_service_needs_weights", key=f"{move.key}.into_service", params={"value": move.into_service})
+            )
+            ok = False
+        else:
+            # Weights from the scenario's [weights] table are named as there, so that a problem
+            # found by both checks is listed once.
+            where = f'weights."{move.into_service}"' if move.weights_from_scenario else f"{move.key}.weights"
+            ok = self.known_indicators(move.weights, where) and ok
         if not ok:
             return
-        pending = PendingMove(move, self.amounts[move.grant] / move.transition_years)
+        pending = PendingMove(move, self.amounts[move.grant] / move.transition_years, self.tokens[move.grant])
         self.dehypothecate(pending, year)
-        if pending.years_done < move.transition_years and move.grant in self.amounts:
+        if pending.years_done < move.transition_years and self.alive(move.grant, pending.token):
             self.moves.append(pending)
 
     def consolidate(self, pending: PendingMerge, year: str) -> None:
         merge = pending.merge
         pending.steps_done += 1
-        previous = pending.old if pending.steps_done == 1 else self.amounts.get(merge.into)
-        if previous is None:  # the merged grant has left the grants (moved into the settlement)
-            return
+        if pending.steps_done > 1 and not self.alive(merge.into, pending.token):
+            return  # the merged grant has left (moved into the settlement, or merged again)
+        previous = pending.old if pending.steps_done == 1 else self.amounts[merge.into]
         fraction = pending.steps_done / merge.transition_years
         proposed = pending.old + fraction * (pending.target - pending.old)
         new, rate = protected_allocation(previous, proposed, merge.protection_percent)
         if rate > 1.0:
-            self.problems.append(
+            self.report(
                 Problem(self.label, "protection_not_fundable", key=f"{merge.where}.protection_percent", params={"rate": rate, "year": year})
             )
             return
@@ -262,10 +292,16 @@ class PathRunner:
             ok = False
         if not ok:
             return
-        old = sum(self.amounts.pop(grant) for grant in merge.grants)
+        old = sum(self.remove(grant) for grant in merge.grants)
         total = (1 - merge.cut_percent / 100) * old.sum()
-        shares = old / old.sum() if merge.key == KEY_CURRENT else key_shares(self.dataset, merge.key)
-        pending = PendingMerge(merge, old, total * shares)
+        if merge.key != KEY_CURRENT:
+            shares = key_shares(self.dataset, merge.key)
+        else:
+            # Grants with nothing allocated merge into nothing.
+            shares = old / old.sum() if old.sum() > 0 else np.zeros_like(old)
+        self.tokens[merge.into] = self.next_token
+        self.next_token += 1
+        pending = PendingMerge(merge, old, total * shares, self.tokens[merge.into])
         self.consolidate(pending, year)
         if pending.steps_done < merge.transition_years:
             self.merges.append(pending)
@@ -273,7 +309,7 @@ class PathRunner:
     def run_year(self, year: str, moves, merges) -> None:
         for pending in list(self.moves):
             self.dehypothecate(pending, year)
-            if pending.years_done >= pending.move.transition_years or pending.move.grant not in self.amounts:
+            if pending.years_done >= pending.move.transition_years or not self.alive(pending.move.grant, pending.token):
                 self.moves.remove(pending)
         for move in moves:
             self.start_move(move, year)
@@ -341,6 +377,14 @@ class PathRunner:
                         .otherwise(pl.col("value"))
                         .alias("value")
                     )
+        if year.indicators:
+            # Updated values must still give every used indicator a positive Wales total.
+            used = [*dataset.weights["indicator"].to_list(), dataset.settlement.ndr_indicator, dataset.settlement.taxbase_indicator]
+            updated = {k: (self.label, f"{year.where}.indicators.{k}") for k in dict.fromkeys(used) if k in year.indicators}
+            found = indicator_problems(indicators, dataset.councils, updated)
+            self.problems += found
+            if found:
+                return False
         base = dataset.base.with_columns(pl.Series("base_aef", self.path.final.councils["aef"].to_numpy()))
         self.dataset = dataset.with_changes(
             year=year.year,
@@ -363,6 +407,7 @@ def run_path(start: Dataset, changed: Dataset, scenario) -> GrantPath:
     runner.path.start_grants = grant_amounts(start)
     runner.run_year(changed.year, scenario.dehypothecate, scenario.consolidate)
     for year in scenario.years:
+        runner.where = year.where
         if runner.roll_forward(year):
             runner.run_year(year.year, year.dehypothecate, year.consolidate)
     raise_if(runner.problems)

@@ -14,7 +14,8 @@ import polars as pl
 
 from dsg.formula.dataset import Dataset, load_dataset
 from dsg.formula.scenario import Scenario, apply_scenario, load_scenario, with_block_weights
-from dsg.grants.paths import GrantPath, grant_amounts, run_path
+from dsg.errors import InputError
+from dsg.grants.paths import SETTLEMENT_PROBLEMS, GrantPath, grant_amounts, run_path
 
 DEHYPOTHECATION_COLUMNS = ("grant", "ons_code", "grant_before", "aef_gain", "net", "floor_protected")
 CONSOLIDATION_COLUMNS = ("grant", "ons_code", "old", "new", "change", "pct_change")
@@ -42,7 +43,7 @@ class GrantReport:
     def _long(self, rows: list[dict], columns: tuple[str, ...], lang: str) -> pl.DataFrame:
         """Rows as a frame, with the council's name after its code and a year column only
         when the path spans years."""
-        schema = {"year": pl.String, "grant": pl.String, "ons_code": pl.String}
+        schema = {"year": pl.String, "grant": pl.String, "ons_code": pl.String, "pct_change": pl.Float64}
         frame = pl.DataFrame(rows, schema_overrides=schema) if rows else pl.DataFrame(schema={**schema, **{c: pl.Float64 for c in columns if c not in schema}})
         names = self.names(lang)
         frame = frame.with_columns(pl.col("ons_code").replace_strict(names, default="").alias("council"))
@@ -137,9 +138,22 @@ def grant_report(scenario_path: str | Path, data: str | Path | None = None) -> G
     """
     dataset = load_dataset(data)
     scenario = load_scenario(scenario_path)
-    apply_scenario(dataset, scenario)  # checks everything but the later years, raising all problems
+    moves = with_block_weights(scenario, dataset.services["service"].to_list())
+    try:
+        apply_scenario(dataset, scenario)  # checks all but the later years
+    except InputError as error:
+        # List the later years' grant problems too, found on the dataset as it stands.
+        raise InputError(error.problems + later_year_problems(dataset, moves)) from None
     changed = apply_scenario(dataset, without_grant_moves(scenario, dataset))
-    return GrantReport(dataset=dataset, scenario=scenario, path=run_path(dataset, changed, with_block_weights(scenario)))
+    return GrantReport(dataset=dataset, scenario=scenario, path=run_path(dataset, changed, moves))
+
+
+def later_year_problems(dataset: Dataset, scenario: Scenario) -> list:
+    try:
+        run_path(dataset, dataset, scenario)
+    except InputError as error:
+        return [p for p in error.problems if (p.key or "").startswith("years[") and p.code not in SETTLEMENT_PROBLEMS]
+    return []
 
 
 def catalogue(dataset: Dataset, lang: str = "en") -> pl.DataFrame:

@@ -36,6 +36,7 @@ class Dehypothecation:
     transition_years: int = 1
     weights: dict[str, float] | None = None
     key: str = "dehypothecate"  # where it was written, for messages
+    weights_from_scenario: bool = False  # taken from the scenario's [weights] table
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,7 @@ def parse_dehypothecations(value, label: str, where: str, problems: list[Problem
         service = text(table, "into_service", label, here, problems)
         years = whole_years(table, label, here, problems)
         weights = weight_table(table["weights"], label, f"{here}.weights", problems) if "weights" in table else None
-        if grant and service:
+        if grant and service and (weights is not None or "weights" not in table):
             moves.append(Dehypothecation(grant, service, years, weights, here))
     return tuple(moves)
 
@@ -138,8 +139,11 @@ def parse_consolidations(value, label: str, where: str, problems: list[Problem])
         if not isinstance(grants, list) or not grants or not all(isinstance(g, str) and g.strip() for g in grants):
             problems.append(Problem(label, "expected_grant_list", key=f"{here}.grants"))
             grants = None
-        elif len(set(grants)) != len(grants):
-            problems.append(Problem(label, "grant_listed_twice", key=f"{here}.grants"))
+        else:
+            grants = [g.strip() for g in grants]
+            if len(set(grants)) != len(grants):
+                problems.append(Problem(label, "grant_listed_twice", key=f"{here}.grants"))
+                grants = None
         into = text(table, "into", label, here, problems)
         cut = check_number(table.get("cut_percent", 0.0), problems, label, key=f"{here}.cut_percent", minimum="any")
         if cut is not None and not 0 <= cut < 100:
@@ -162,6 +166,14 @@ def parse_consolidations(value, label: str, where: str, problems: list[Problem])
     return tuple(merges)
 
 
+def table_or_empty(table: dict, key: str, label: str, where: str, problems: list[Problem]) -> dict:
+    value = table.get(key, {})
+    if not isinstance(value, dict):
+        problems.append(Problem(label, "expected_table", key=f"{where}.{key}"))
+        return {}
+    return value
+
+
 def parse_years(value, label: str, problems: list[Problem]) -> tuple[Year, ...]:
     years = []
     for number, table in enumerate(table_list(value, label, "years", problems), start=1):
@@ -176,12 +188,12 @@ def parse_years(value, label: str, problems: list[Problem]) -> tuple[Year, ...]:
         if floor is not None and not (isinstance(floor, str) and floor.strip().lower() == "none"):
             floor = check_number(floor, problems, label, key=f"{here}.floor_percent", minimum="any")
         services = {}
-        for service, total in (table.get("services") or {}).items():
+        for service, total in table_or_empty(table, "services", label, here, problems).items():
             checked = check_number(total, problems, label, key=f'{here}.services."{service}"')
             if checked is not None:
                 services[service] = checked
         indicators: dict[str, dict[str, float]] = {}
-        for indicator, values in (table.get("indicators") or {}).items():
+        for indicator, values in table_or_empty(table, "indicators", label, here, problems).items():
             if not isinstance(values, dict):
                 problems.append(Problem(label, "expected_table", key=f"{here}.indicators.{indicator}"))
                 continue
