@@ -96,12 +96,20 @@ def output_path_problems(path: str | Path, formats: tuple[str, ...] = FORMATS) -
     parent = target.parent if str(target.parent) else Path(".")
     if not parent.is_dir():
         problems.append(Problem(str(path), "no_such_folder", params={"folder": str(parent)}))
+    elif not os.access(parent, os.W_OK):
+        problems.append(Problem(str(path), "cannot_write", params={"reason": f"{parent}: permission denied"}))
     return problems
 
 
 def chart_path_problems(path: str | Path) -> list[Problem]:
     """Checked here, not in dsg.charts, so that checking a path does not load matplotlib."""
     return output_path_problems(path, CHART_FORMATS)
+
+
+def current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 @contextmanager
@@ -111,6 +119,9 @@ def atomic_path(path: Path):
     os.close(descriptor)
     try:
         yield Path(temporary)
+        # mkstemp makes the file private (0600); give it the mode a plainly created file
+        # would have, or the mode of the file it replaces, so colleagues can open it.
+        os.chmod(temporary, path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~current_umask())
         os.replace(temporary, path)
     finally:
         if os.path.exists(temporary):
@@ -154,17 +165,16 @@ def write_allocation(allocation: Allocation, path: str | Path, lang: str = "en")
 
 def write_table(table: pl.DataFrame, provenance: dict, target: Path) -> None:
     """A CSV (with its provenance sidecar) or a Parquet file (provenance in its metadata)."""
-    with writing(target) as temporary:
-        if target.suffix.lower() == ".csv":
-            table.write_csv(temporary)
-        else:
+    if target.suffix.lower() != ".csv":
+        with writing(target) as temporary:
             metadata = {"dsg_provenance": json.dumps(stamped(provenance), sort_keys=True, default=str)}
             table.write_parquet(temporary, metadata=metadata)
-    if target.suffix.lower() == ".csv":
-        # The sidecar holds the date; the CSV itself stays byte-identical for the same inputs.
-        sidecar = sidecar_path(target)
-        with writing(sidecar) as temporary:
-            temporary.write_text(json.dumps(stamped(provenance), indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
+        return
+    # Both files are written before either replaces anything, so a failure leaves neither.
+    # The sidecar holds the date; the CSV itself stays byte-identical for the same inputs.
+    with writing(target) as csv_file, writing(sidecar_path(target)) as sidecar:
+        table.write_csv(csv_file)
+        sidecar.write_text(json.dumps(stamped(provenance), indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
 
 
 def sidecar_path(target: Path) -> Path:

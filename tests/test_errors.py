@@ -59,6 +59,34 @@ DATASET_CASES = [
      ["weights.csv: required file is missing"]),
     ("missing column", {"base_csv": "ons_code,aef\nA,1\nB,2\nC,3\n"},
      ["base.csv: missing column(s) base_aef"]),
+    # Found in review: each of these once ended in a traceback or a silent wrong figure.
+    ("empty dataset.toml", {"dataset_toml": "# nothing yet\n"},
+     ["dataset.toml, name: this key is required", "dataset.toml, settlement: this key is required"]),
+    ("title that is not text", {"dataset_toml": TOML.replace('title_en = "Toy settlement"', "title_en = 5")},
+     ["dataset.toml, title_en: expected a non-empty text value"]),
+    ("provenance that is not a table", {"dataset_toml": "provenance = 5\n" + TOML},
+     ["dataset.toml, provenance: expected a table"]),
+    ("repeated column", {"base_csv": "ons_code,base_aef, base_aef\nA,100,1\nB,200,2\nC,700,3\n"},
+     ["base.csv, row 1", "base_aef appear more than once"]),
+    ("integer too large", {"dataset_toml": TOML.replace("floor_percent = 2.0", "floor_percent = 1" + "0" * 400)},
+     ["settlement.floor_percent: expected a finite number"]),
+    ("number given as text in TOML", {"dataset_toml": TOML.replace("aef_total = 1000", 'aef_total = "1000"')},
+     ["settlement.aef_total: expected a finite number, found '1000'"]),
+    ("underscore in a number", {"services_csv": "service,total\nS1,1_000\nS2,400\n"},
+     ["services.csv, row 2, total: expected a finite number, found '1_000'"]),
+    ("blank indicator name", {"indicators_csv": TOY_FILES["indicators.csv"] + "A,,5\n",
+                              "weights_csv": TOY_FILES["weights.csv"] + "S1,,0\n"},
+     ["indicators.csv, row 11, indicator: this cell is empty", "weights.csv, row 5, indicator: this cell is empty"]),
+    ("blank service name", {"services_csv": TOY_FILES["services.csv"] + ",5,x\n"},
+     ["services.csv, row 4, service: this cell is empty"]),
+    ("cap below -100", {"dataset_toml": TOML.replace("floor_percent = 2.0", "cap_percent = -150")},
+     ["settlement.cap_percent: -150.0 % would take more than the whole base"]),
+    ("unknown key and a missing indicator row", {
+        "dataset_toml": TOML.replace("floor_funding", "floor_fundin"),
+        "indicators_csv": TOY_FILES["indicators.csv"].replace("C,dep,2\n", ""),
+    }, ["settlement.floor_fundin: unknown key", "indicator 'dep' has no value for C (Caer)"]),
+    ("an unreadable weight and a bad sum", {"weights_csv": "service,indicator,weight\nS1,pop,one\nS2,pop,0.5\nS2,dep,0.6\n"},
+     ["weights.csv, row 2, weight: expected a finite number, found 'one'", "weights.csv, service S2: weights sum to 1.1"]),
 ]
 
 
@@ -140,3 +168,34 @@ def test_installed_command_exits_2_without_traceback(make_toy, tmp_path):
     assert "Traceback" not in result.stderr + result.stdout
     assert "services.csv, row 2, total: expected a finite number, found 'abc'" in result.stderr
     assert result.stdout == ""
+
+
+def test_blank_lines_are_skipped_and_rows_keep_their_numbers(make_toy, tmp_path):
+    data = make_toy(base_csv="ons_code,base_aef\n\nA,100\nB,x\nC,700\n\n")
+    out = tmp_path / "out.csv"
+    result = run_cli("run", "--data", str(data), "--out", str(out))
+    # The blank line is row 2, so B is on row 4.
+    assert_refused(result, out, "base.csv, row 4, base_aef: expected a finite number, found 'x'")
+    assert "None" not in result.output
+    fine = make_toy(base_csv="ons_code,base_aef\nA,100\nB,200\nC,700\n\n")
+    assert run_cli("run", "--data", str(fine)).exit_code == 0
+
+
+def test_exports_are_readable_by_others(toy, tmp_path):
+    previous = os.umask(0o022)
+    try:
+        result = run_cli("run", "--data", str(toy), "--out", str(tmp_path / "a.csv"))
+    finally:
+        os.umask(previous)
+    assert result.exit_code == 0
+    assert (tmp_path / "a.csv").stat().st_mode & 0o777 == 0o644
+    assert (tmp_path / "a.provenance.json").stat().st_mode & 0o777 == 0o644
+
+
+def test_provenance_notes_cannot_replace_the_content_hash(make_toy):
+    from dsg import load_dataset
+
+    data = make_toy(dataset_toml=TOML + '\n[provenance]\nsha256 = "forged"\nnote = "kept"\n')
+    provenance = load_dataset(data).provenance
+    assert provenance["sha256"] != "forged" and len(provenance["sha256"]) == 64
+    assert provenance["note"] == "kept"

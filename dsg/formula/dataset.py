@@ -6,6 +6,7 @@ with its file, spreadsheet row and column, and every problem is reported at once
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import io
 import math
@@ -116,6 +117,8 @@ def parse_number(text: str | None) -> float | None:
     """A finite float from a cell, or None when the cell is not one."""
     if text is None:
         return None
+    if "_" in text:  # Python reads 1_000 as 1000; a spreadsheet would not
+        return None
     try:
         value = float(text)
     except ValueError:
@@ -129,12 +132,17 @@ def check_number(
 ) -> float | None:
     """Check one number (a CSV cell or a TOML value) and record what was wrong.
 
-    ``minimum`` is ``"any"``, ``"nonnegative"`` or ``"positive"``.
+    ``minimum`` is ``"any"``, ``"nonnegative"`` or ``"positive"``. A CSV cell (with a row)
+    is text to read as a number; a TOML value (no row) must be a number, not text.
     """
-    if isinstance(value, bool):
+    if isinstance(value, bool) or (isinstance(value, str) and row is None):
         number = None
     elif isinstance(value, (int, float)):
-        number = float(value) if math.isfinite(value) else None
+        try:
+            number = float(value)
+        except OverflowError:  # a TOML integer too large for a float
+            number = None
+        number = number if number is not None and math.isfinite(number) else None
     else:
         number = parse_number(value)
     if number is None:
@@ -161,6 +169,13 @@ def read_csv_text(data: bytes, label: str, required: tuple[str, ...], problems: 
     except UnicodeDecodeError:
         problems.append(Problem(label, "not_utf8"))
         return None
+    text = data.decode("utf-8")
+    header = next(csv.reader(io.StringIO(text)), [])
+    names = [name.strip() for name in header]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        problems.append(Problem(label, "duplicate_column", row=1, params={"columns": ", ".join(repeated)}))
+        return None
     try:
         frame = pl.read_csv(io.BytesIO(data), infer_schema=False)
     except (pl.exceptions.PolarsError, ValueError) as exc:
@@ -173,12 +188,29 @@ def read_csv_text(data: bytes, label: str, required: tuple[str, ...], problems: 
             Problem(label, "missing_columns", params={"columns": ", ".join(missing), "expected": ", ".join(required)})
         )
         return None
-    return frame.with_columns(pl.col(c).str.strip_chars() for c in frame.columns)
+    columns = frame.columns
+    frame = frame.with_columns(pl.col(c).str.strip_chars() for c in columns)
+    # Blank lines (a trailing one is common) are skipped; the spreadsheet row of every other
+    # line is kept in ROW for messages.
+    blank = pl.all_horizontal((pl.col(c).is_null() | (pl.col(c) == "")) for c in columns)
+    return frame.with_row_index(ROW, offset=2).filter(~blank)
+
+
+# Column holding each CSV line's spreadsheet row (the header is row 1) while a dataset loads.
+ROW = "_row"
 
 
 def rows(frame: pl.DataFrame):
-    """(spreadsheet row, row dict) pairs; the header is row 1."""
-    return enumerate(frame.iter_rows(named=True), start=2)
+    """(spreadsheet row, row dict) pairs."""
+    return ((record[ROW], record) for record in frame.iter_rows(named=True))
+
+
+def empty_cells(frame: pl.DataFrame, columns: tuple[str, ...], label: str, problems: list[Problem]) -> None:
+    """Report key cells (codes, names) left empty."""
+    for row, record in rows(frame):
+        for column in columns:
+            if not record[column]:
+                problems.append(Problem(label, "empty_cell", row, column))
 
 
 def check_duplicates(frame: pl.DataFrame, keys: tuple[str, ...], label: str, problems: list[Problem]) -> None:
@@ -249,8 +281,11 @@ def parse_settlement(table, label: str, prefix: str = "settlement") -> tuple[Set
         problems.append(
             Problem(label, "bad_choice", key=f"{prefix}.floor_funding", params={"value": floor_funding, "allowed": ", ".join(FLOOR_FUNDING_MODES)})
         )
-    if floor_percent is not None and floor_percent <= -100:
+    # A floor or cap below -100 % would be a negative AEF; -100 % itself is a floor of 0.
+    if floor_percent is not None and floor_percent < -100:
         problems.append(Problem(label, "floor_below_minus_100", key=f"{prefix}.floor_percent", params={"value": floor_percent}))
+    if cap_percent is not None and cap_percent < -100:
+        problems.append(Problem(label, "floor_below_minus_100", key=f"{prefix}.cap_percent", params={"value": cap_percent}))
     if floor_percent is not None and cap_percent is not None and cap_percent < floor_percent:
         problems.append(
             Problem(label, "cap_below_floor", key=f"{prefix}.cap_percent", params={"cap": cap_percent, "floor": floor_percent})
@@ -349,26 +384,34 @@ def load_dataset(path: str | Path | None = None) -> Dataset:
     for name in ("dataset.toml", *FILES):
         entry = directory.joinpath(name)
         if entry.is_file():
-            raw[name] = entry.read_bytes()
+            try:
+                raw[name] = entry.read_bytes()
+            except OSError as exc:
+                problems.append(Problem(f"{prefix}/{name}", "unreadable_file", params={"reason": exc.strerror or str(exc)}))
         elif name == "dataset.toml" or FILES[name][0]:
             problems.append(Problem(f"{prefix}/{name}", "missing_file"))
 
     label = lambda name: f"{prefix}/{name}"  # noqa: E731
 
-    meta: dict = {}
+    meta: dict | None = None
     if "dataset.toml" in raw:
         try:
             meta = tomllib.loads(raw["dataset.toml"].decode("utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             problems.append(Problem(label("dataset.toml"), "bad_toml", params={"reason": str(exc)}))
     settlement = None
-    if meta:
+    if meta is not None:
         for key in meta:
             if key not in DATASET_KEYS:
                 problems.append(Problem(label("dataset.toml"), "unknown_key", key=key, params={"allowed": ", ".join(DATASET_KEYS)}))
         for key in ("name", "year"):
             if not isinstance(meta.get(key), str) or not meta[key].strip():
-                problems.append(Problem(label("dataset.toml"), "missing_key", key=key))
+                problems.append(Problem(label("dataset.toml"), "missing_key" if key not in meta else "expected_text", key=key))
+        for key in ("title_en", "title_cy", "description", "licence"):
+            if key in meta and not isinstance(meta[key], str):
+                problems.append(Problem(label("dataset.toml"), "expected_text", key=key))
+        if "provenance" in meta and not isinstance(meta["provenance"], dict):
+            problems.append(Problem(label("dataset.toml"), "expected_table", key="provenance"))
         if "settlement" not in meta:
             problems.append(Problem(label("dataset.toml"), "missing_key", key="settlement"))
         else:
@@ -398,6 +441,7 @@ def load_dataset(path: str | Path | None = None) -> Dataset:
         frame = tables.get(name)
         if frame is None:
             return None
+        empty_cells(frame, ("ons_code",), label(name), problems)
         if councils is not None:
             check_known(frame, "ons_code", known_codes, "unknown_council", label(name), problems)
         check_duplicates(frame, ("ons_code",), label(name), problems)
@@ -416,6 +460,7 @@ def load_dataset(path: str | Path | None = None) -> Dataset:
 
     indicators = tables.get("indicators.csv")
     if indicators is not None:
+        empty_cells(indicators, ("ons_code", "indicator"), label("indicators.csv"), problems)
         if councils is not None:
             check_known(indicators, "ons_code", known_codes, "unknown_council", label("indicators.csv"), problems)
         check_duplicates(indicators, ("ons_code", "indicator"), label("indicators.csv"), problems)
@@ -423,13 +468,18 @@ def load_dataset(path: str | Path | None = None) -> Dataset:
 
     services = tables.get("services.csv")
     if services is not None:
+        empty_cells(services, ("service",), label("services.csv"), problems)
         check_duplicates(services, ("service",), label("services.csv"), problems)
         services = numeric_column(services, "total", label("services.csv"), problems)
-        if "name_cy" not in services.columns:
-            services = services.with_columns(pl.col("service").alias("name_cy"))
+        # A service without a Welsh name is shown by its English one.
+        name_cy = pl.col("name_cy") if "name_cy" in services.columns else pl.lit(None, dtype=pl.String)
+        services = services.with_columns(
+            pl.when(name_cy.is_null() | (name_cy == "")).then(pl.col("service")).otherwise(name_cy).alias("name_cy")
+        )
 
     weights = tables.get("weights.csv")
     if weights is not None:
+        empty_cells(weights, ("service", "indicator"), label("weights.csv"), problems)
         if services is not None:
             check_known(weights, "service", set(services["service"].to_list()), "unknown_service", label("weights.csv"), problems)
             with_formula = set(weights["service"].to_list())
@@ -440,13 +490,15 @@ def load_dataset(path: str | Path | None = None) -> Dataset:
             check_known(weights, "indicator", set(indicators["indicator"].to_list()), "unknown_indicator", label("weights.csv"), problems)
         check_duplicates(weights, ("service", "indicator"), label("weights.csv"), problems)
         weights = numeric_column(weights, "weight", label("weights.csv"), problems)
-        if weights["weight"].null_count() == 0:
-            problems += weight_sum_problems(weights, label("weights.csv"))
+        # A service with an unreadable weight has that problem reported; sum the others.
+        complete = weights.filter(pl.col("weight").is_null().not_().all().over("service"))
+        problems += weight_sum_problems(complete, label("weights.csv"))
 
     grants = tables.get("grants.csv")
     if grants is not None:
         if councils is not None:
             check_known(grants, "ons_code", known_codes, "unknown_council", label("grants.csv"), problems)
+        empty_cells(grants, ("ons_code",), label("grants.csv"), problems)
         for row, record in rows(grants):
             if not record["grant"]:
                 problems.append(Problem(label("grants.csv"), "empty_cell", row, "grant"))
@@ -457,19 +509,29 @@ def load_dataset(path: str | Path | None = None) -> Dataset:
     if catalogue is not None:
         check_duplicates(catalogue, ("grant",), label("grant_catalogue.csv"), problems)
 
-    if councils is not None and indicators is not None and weights is not None and settlement:
+    if councils is not None and indicators is not None and weights is not None:
         known_indicators = set(indicators["indicator"].to_list())
-        used = used_indicators(weights, settlement, label("weights.csv"), label("dataset.toml"))
+        if settlement is not None:
+            used = used_indicators(weights, settlement, label("weights.csv"), label("dataset.toml"))
+        else:  # the settlement's own indicators wait for its problems to be fixed
+            used = {}
+            for service, indicator in weights.select("service", "indicator").iter_rows():
+                used.setdefault(indicator, (label("weights.csv"), f"service {service}"))
         # Unknown indicators in weights.csv were reported above, with their rows.
         used = {k: v for k, v in used.items() if k in known_indicators or v[0] != label("weights.csv")}
         problems += indicator_problems(indicators, councils, used)
     raise_if(problems)
 
+    def final(frame: pl.DataFrame | None) -> pl.DataFrame | None:
+        return None if frame is None else frame.drop(ROW, strict=False)
+
+    # Base and fixed follow council order: the engine reads them by position.
     order = pl.DataFrame({"ons_code": codes})
     fixed_full = order.join(
-        fixed if fixed is not None else pl.DataFrame(schema={"ons_code": pl.String, "amount": pl.Float64}),
+        final(fixed) if fixed is not None else pl.DataFrame(schema={"ons_code": pl.String, "amount": pl.Float64}),
         on="ons_code",
         how="left",
+        maintain_order="left",
     ).with_columns(pl.col("amount").fill_null(0.0))
     dataset = Dataset(
         name=meta["name"].strip(),
@@ -477,15 +539,15 @@ def load_dataset(path: str | Path | None = None) -> Dataset:
         title_en=meta.get("title_en", meta["name"]),
         title_cy=meta.get("title_cy", meta.get("title_en", meta["name"])),
         settlement=settlement,
-        councils=councils,
-        indicators=indicators,
-        services=services,
-        weights=weights,
-        base=order.join(base, on="ons_code", how="left"),
+        councils=final(councils),
+        indicators=final(indicators),
+        services=final(services),
+        weights=final(weights),
+        base=order.join(final(base), on="ons_code", how="left", maintain_order="left"),
         fixed=fixed_full,
-        grants=grants,
+        grants=final(grants),
         provenance=provenance(prefix, meta, raw),
-        grant_catalogue=catalogue,
+        grant_catalogue=final(catalogue),
     )
     return dataset
 
@@ -496,12 +558,13 @@ def provenance(source: str, meta: dict, raw: dict[str, bytes]) -> dict:
     whole = hashlib.sha256()
     for name, digest in files.items():
         whole.update(f"{name}\0{digest}\n".encode())
+    # The dataset's own [provenance] notes come first: the computed fields cannot be overridden.
     return {
+        **meta.get("provenance", {}),
         "dataset": meta.get("name", ""),
         "source": source,
         "sha256": whole.hexdigest(),
         "files": files,
         "licence": meta.get("licence", ""),
         "description": meta.get("description", ""),
-        **{k: v for k, v in meta.get("provenance", {}).items()},
     }

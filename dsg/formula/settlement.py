@@ -109,9 +109,9 @@ def settle(dataset: Dataset) -> Allocation:
             source,
             "negative_rsg",
             key="settlement.ndr_pool",
-            params={"council": name, "ndr": f"£{ndr:,.0f}", "rsg": f"£{rsg:,.0f}"},
+            params={"council": name if name == name_cy else f"{name} / {name_cy}", "ndr": f"£{ndr:,.0f}", "rsg": f"£{rsg:,.0f}"},
         )
-        for name, ndr, rsg in councils.select("name_en", "ndr", "rsg").iter_rows()
+        for name, name_cy, ndr, rsg in councils.select("name_en", "name_cy", "ndr", "rsg").iter_rows()
         if rsg < 0
     )
     return Allocation(

@@ -158,7 +158,7 @@ def parse_consolidations(value, label: str, where: str, problems: list[Problem])
         protection = None
         if "protection_percent" in table:
             protection = check_number(table["protection_percent"], problems, label, key=f"{here}.protection_percent", minimum="any")
-            if protection is not None and protection <= -100:
+            if protection is not None and protection < -100:
                 problems.append(Problem(label, "floor_below_minus_100", key=f"{here}.protection_percent", params={"value": protection}))
         years = whole_years(table, label, here, problems)
         if grants and into and cut is not None and key is not None:
