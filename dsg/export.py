@@ -7,9 +7,11 @@ checks first when a table opens in Excel.
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import os
+import sys
 import tempfile
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -301,7 +303,14 @@ class Book:
 
         try:
             self.workbook.close()
-        except xlsxwriter.exceptions.FileCreateError as exc:
+        except (xlsxwriter.exceptions.FileCreateError, OSError) as exc:
+            # The half-written zip file would complain again when collected (a disk that
+            # filled up); the failure is reported once, as a problem.
+            hook, sys.unraisablehook = sys.unraisablehook, lambda _: None
+            try:
+                gc.collect()
+            finally:
+                sys.unraisablehook = hook
             raise OSError(str(exc)) from exc
 
 
