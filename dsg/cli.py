@@ -9,7 +9,6 @@ import click
 
 from pathlib import Path
 
-from rich.console import Console
 
 from dsg.errors import InputError, Problem, raise_if
 from dsg.export import (
@@ -46,6 +45,7 @@ from dsg.render import (
     multiyear_lines,
     multiyear_table,
     print_allocation,
+    print_lines,
     print_wide,
     sweep_frame,
     sweep_table,
@@ -162,9 +162,7 @@ def run(data, scenario, out, lang):
     if report is not None:
         # The first year above, the path below.
         print_wide(multiyear_table(report, lang))
-        console = Console()
-        for line in multiyear_lines(report, lang):
-            console.print(line, highlight=False, soft_wrap=True)
+        print_lines(multiyear_lines(report, lang))
     if out is not None:
         written = write_allocation(allocation, out, lang)
         click.echo(f"{term('words', 'written', lang)}: {written}")
@@ -214,17 +212,14 @@ def compare(files, data, lang, sort, by, decompose, method, measure, chart, out)
         return comparison, parts
 
     comparison, parts = settled_or_problems(path_problems(out, chart), work)
-    console = Console()
     for table, lines in comparison_tables(comparison, lang, sort, by_region=by == "region"):
         print_wide(table)
-        for line in lines:
-            console.print(line, highlight=False, soft_wrap=True)
+        print_lines(lines)
     if parts is not None:
         for label, decomposition in zip(comparison.labels, parts):
             table, lines = decomposition_table(decomposition, label, lang)
             print_wide(table)
-            for line in lines:
-                console.print(line, highlight=False, soft_wrap=True)
+            print_lines(lines)
     if chart is not None:
         from dsg.charts import decomposition_chart, pct_change_chart  # matplotlib only when drawing
 
@@ -270,14 +265,11 @@ def explain(council, data, scenario, lang, chart):
     explanation = settled_or_problems(
         path_problems(chart=chart), lambda: explain_council(run_settlement(data, scenario), council)
     )
-    console = Console()
     head, tables, notes = explanation_tables(explanation, lang)
-    for line in head:
-        console.print(line, highlight=False, soft_wrap=True)
+    print_lines(head)
     for table in tables:
         print_wide(table)
-    for line in notes:
-        console.print(line, highlight=False, soft_wrap=True)
+    print_lines(notes)
     if chart is not None:
         from dsg.charts import waterfall_chart  # matplotlib only when drawing
 
@@ -507,9 +499,7 @@ def grants_report(data, scenario, lang, out):
     report = settled_or_problems(problems, lambda: grant_report(scenario, data))
     for table in grant_report_tables(report, lang):
         print_wide(table)
-    console = Console()
-    for line in multiyear_lines(report, lang):
-        console.print(line, highlight=False, soft_wrap=True)
+    print_lines(multiyear_lines(report, lang))
     if out is not None:
         for written in write_grant_report(report, out, lang):
             click.echo(f"{term('words', 'written', lang)}: {written}")

@@ -86,11 +86,18 @@ def settlement_summary(allocation: Allocation, lang: str = "en") -> list[str]:
 
 def print_allocation(allocation: Allocation, lang: str = "en", console: Console | None = None) -> None:
     print_wide(allocation_table(allocation, lang), console)
+    warnings = [
+        f"[yellow]{term('words', 'warning', lang)}:[/yellow] {message(warning.code, lang, **warning.params)}"
+        for warning in allocation.warnings
+    ]
+    print_lines([*settlement_summary(allocation, lang), *warnings], console)
+
+
+def print_lines(lines, console: Console | None = None) -> None:
+    """Lines under a table, unwrapped (a terminal wraps them itself)."""
     console = console or Console()
-    for line in settlement_summary(allocation, lang):
+    for line in lines:
         console.print(line, highlight=False, soft_wrap=True)
-    for warning in allocation.warnings:
-        console.print(f"[yellow]{term('words', 'warning', lang)}:[/yellow] {message(warning.code, lang, **warning.params)}", highlight=False, soft_wrap=True)
 
 
 # --------------------------------------------------------------------------- generic tables
