@@ -13,7 +13,7 @@ import math
 import os
 import sys
 import tempfile
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -41,7 +41,12 @@ def dsg_version() -> str:
 def round_half_up(value: float, unit: float = 1.0) -> float:
     """``value`` to the nearest multiple of ``unit``, halves away from zero (as Excel's ROUND)."""
     scaled = abs(value) / unit
-    return math.copysign(math.floor(scaled + 0.5), value) * unit
+    whole = math.floor(scaled)
+    # Compare the fraction with 0.5 rather than add 0.5: floor(x + 0.5) rounds
+    # 0.49999999999999994 up.
+    if scaled - whole >= 0.5:
+        whole += 1
+    return math.copysign(whole, value) * unit
 
 
 def largest_remainder(values: np.ndarray, unit: float = 1.0) -> np.ndarray:
@@ -117,6 +122,8 @@ def current_umask() -> int:
 @contextmanager
 def atomic_path(path: Path):
     """A temporary path beside ``path`` that replaces it only if writing succeeds."""
+    if path.is_dir():  # found now, before any of a set of files has replaced anything
+        raise IsADirectoryError(21, "is a folder", str(path))
     descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     os.close(descriptor)
     try:
@@ -139,7 +146,7 @@ def writing(target: Path):
     try:
         with atomic_path(target) as temporary:
             yield temporary
-    except OSError as exc:
+    except (OSError, pl.exceptions.ComputeError) as exc:  # polars reports a full disk this way
         raise InputError([Problem(str(target), "cannot_write", params={"reason": exc.strerror or str(exc)})]) from None
 
 
@@ -167,16 +174,21 @@ def write_allocation(allocation: Allocation, path: str | Path, lang: str = "en")
 
 def write_table(table: pl.DataFrame, provenance: dict, target: Path) -> None:
     """A CSV (with its provenance sidecar) or a Parquet file (provenance in its metadata)."""
+    with ExitStack() as files:
+        write_table_into(files, table, provenance, target)
+
+
+def write_table_into(files: ExitStack, table: pl.DataFrame, provenance: dict, target: Path) -> None:
+    """Write a table (and a CSV's sidecar) to temporary files that replace the real ones only
+    when ``files`` closes without error: files written together land together or not at all."""
     if target.suffix.lower() != ".csv":
-        with writing(target) as temporary:
-            metadata = {"dsg_provenance": json.dumps(stamped(provenance), sort_keys=True, default=str)}
-            table.write_parquet(temporary, metadata=metadata)
+        metadata = {"dsg_provenance": json.dumps(stamped(provenance), sort_keys=True, default=str)}
+        table.write_parquet(files.enter_context(writing(target)), metadata=metadata)
         return
-    # Both files are written before either replaces anything, so a failure leaves neither.
     # The sidecar holds the date; the CSV itself stays byte-identical for the same inputs.
-    with writing(target) as csv_file, writing(sidecar_path(target)) as sidecar:
-        table.write_csv(csv_file)
-        sidecar.write_text(json.dumps(stamped(provenance), indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
+    table.write_csv(files.enter_context(writing(target)))
+    record = json.dumps(stamped(provenance), indent=2, sort_keys=True, default=str) + "\n"
+    files.enter_context(writing(sidecar_path(target))).write_text(record, encoding="utf-8")
 
 
 def sidecar_path(target: Path) -> Path:
@@ -301,17 +313,21 @@ class Book:
     def close(self) -> None:
         import xlsxwriter.exceptions
 
+        # On a full disk the half-written zip file complains again when it is freed, after
+        # the error: keep that quiet until it is gone, so the failure is reported once.
+        hook, sys.unraisablehook = sys.unraisablehook, lambda _: None
         try:
-            self.workbook.close()
-        except (xlsxwriter.exceptions.FileCreateError, OSError) as exc:
-            # The half-written zip file would complain again when collected (a disk that
-            # filled up); the failure is reported once, as a problem.
-            hook, sys.unraisablehook = sys.unraisablehook, lambda _: None
             try:
-                gc.collect()
-            finally:
-                sys.unraisablehook = hook
-            raise OSError(str(exc)) from exc
+                self.workbook.close()
+                failure = None
+            except (xlsxwriter.exceptions.FileCreateError, OSError) as exc:
+                failure = str(exc)
+                self.workbook.fileclosed = True
+            gc.collect()
+        finally:
+            sys.unraisablehook = hook
+        if failure is not None:
+            raise OSError(failure)
 
 
 # --------------------------------------------------------------------------- comparisons
@@ -534,14 +550,11 @@ def write_grant_report(report, directory: str | Path, lang: str = "en") -> list[
         raise_if([Problem(str(directory), "not_a_folder")])
     tables = grant_tables(report, lang)
     provenance = grant_provenance(report)
-    written = []
-    for name in GRANT_FILES:
-        target = folder / f"{name}.csv"
-        write_table(tables[name], provenance, target)
-        written.append(target)
-    target = folder / "grants.xlsx"
-    with writing(target) as temporary:
-        book = Book(temporary, lang)
+    written = [folder / f"{name}.csv" for name in GRANT_FILES] + [folder / "grants.xlsx"]
+    with ExitStack() as files:
+        for name, target in zip(GRANT_FILES, written):
+            write_table_into(files, tables[name], provenance, target)
+        book = Book(files.enter_context(writing(written[-1])), lang)
         kinds = {
             c: "money"
             for c in ("grant_before", "aef_gain", "net", "old", "new", "change", "base_aef", "aef", "floor_topup",
@@ -554,7 +567,6 @@ def write_grant_report(report, directory: str | Path, lang: str = "en") -> list[
         book.columns_sheet(list(dict.fromkeys(c for frame in tables.values() for c in frame.columns)))
         book.provenance_sheet(provenance)
         book.close()
-    written.append(target)
     return written
 
 

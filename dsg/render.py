@@ -329,7 +329,7 @@ def grant_report_tables(report, lang: str = "en") -> list[Table]:
             ("floor_protected", label("floor_protected", lang), "text"),
         ]
         footer = {"council": term("words", "wales", lang)} | {c: thousands(float(part[c].sum())) for c in ("grant_before", "aef_gain", "net")}
-        title = message_text("dehypothecation_title", lang, grant=grant_name(report, grant, lang), year=year)
+        title = message_text("dehypothecation_title", lang, grant=grant_name(report, grant, lang), year=year or report.path.years[0])
         tables.append(frame_table(part, columns, title=title, footer=footer, caption=caption))
     for (grant, year), part in group_rows(report.consolidation(lang)):
         columns = [
@@ -344,7 +344,7 @@ def grant_report_tables(report, lang: str = "en") -> list[Table]:
             "council": term("words", "wales", lang), "old": thousands(old), "new": thousands(new),
             "change": thousands(new - old), "pct_change": percent(100 * (new - old) / old) if old else "",
         }
-        title = message_text("consolidation_title", lang, grant=grant_name(report, grant, lang), year=year)
+        title = message_text("consolidation_title", lang, grant=grant_name(report, grant, lang), year=year or report.path.years[0])
         tables.append(frame_table(part, columns, title=title, footer=footer, caption=caption))
     tables.append(multiyear_table(report, lang))
     hypothecation = report.hypothecation(lang)
@@ -415,10 +415,11 @@ def multiyear_lines(report, lang: str = "en") -> list[str]:
 
 def sweep_frame(result, lang: str = "en"):
     """Council x step % change, one column per weight value."""
+    from dsg.formula.compare import unique_labels
+
     frame = pl.DataFrame({"council": result.dataset.council_names(lang)})
-    return frame.with_columns(
-        pl.Series(f"{value:.4g}", result.pct_change[step]) for step, value in enumerate(result.values)
-    )
+    names = unique_labels([f"{value:.4g}" for value in result.values])  # close weights can print alike
+    return frame.with_columns(pl.Series(name, result.pct_change[step]) for step, name in enumerate(names))
 
 
 def sweep_table(result, lang: str = "en") -> Table:

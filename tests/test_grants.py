@@ -262,3 +262,40 @@ def test_empty_grants_merge_into_nothing(make_toy, tmp_path):
         merged = report(tmp_path, data, f'[[consolidate]]\ngrants = ["Z"]\ninto = "ZZ"\nkey = {key}\n').consolidation()
         assert column(merged, "new") == [0, 0, 0]
         assert merged["pct_change"].dtype == pl.Float64 and merged["pct_change"].null_count() == 3
+
+
+def test_a_failed_report_leaves_the_old_files(tmp_path):
+    from click.testing import CliRunner
+
+    from dsg.cli import main
+
+    out = tmp_path / "results"
+    out.mkdir()
+    (out / "consolidation.csv").write_text("old report\n")
+    (out / "hypothecation.csv").mkdir()  # makes the last CSV fail
+    scenario = tmp_path / "s.toml"
+    scenario.write_text('[[dehypothecate]]\ngrant = "Housing Support Grant"\ninto_service = "Other services"\n')
+    result = CliRunner().invoke(main, ["grants", "report", "--scenario", str(scenario), "--out", str(out)])
+    assert result.exit_code == 2
+    assert sorted(p.name for p in out.iterdir()) == ["consolidation.csv", "hypothecation.csv"]
+    assert (out / "consolidation.csv").read_text() == "old report\n"
+
+
+def test_repeated_year_labels_are_refused(toy_grants, tmp_path):
+    with pytest.raises(InputError) as caught:
+        report(tmp_path, toy_grants, '[[years]]\nyear = "2026-27"\n[[years]]\nyear = "2026-27"\n[[years]]\nyear = "2025-26"\n')
+    assert [p.key for p in caught.value.problems] == ["years[2].year", "years[3].year"]
+
+
+def test_decomposition_of_a_move_into_a_new_block(tmp_path):
+    from dsg.formula.compare import compare_files
+    from dsg.formula.decompose import decompose_comparison
+
+    scenario = tmp_path / "nb.toml"
+    scenario.write_text('[[dehypothecate]]\ngrant = "LAEG Reform"\ninto_service = "Education reform"\nweights = { population = 1.0 }\n')
+    comparison = compare_files([scenario])
+    for method in ("shapley", "sequential"):
+        [parts] = decompose_comparison(comparison, method)
+        assert set(parts.causes) == {"services", "weights", "taxbase", "base"}
+        total = sum(parts.parts[c].to_numpy() for c in parts.causes)
+        np.testing.assert_allclose(total, parts.parts["total"].to_numpy(), atol=0.005)

@@ -61,20 +61,25 @@ def shares_of(values: np.ndarray) -> np.ndarray:
     return values / values.sum()
 
 
-def to_inputs(dataset: Dataset, indicators: tuple[str, ...] | None = None) -> Inputs:
+def to_inputs(
+    dataset: Dataset, indicators: tuple[str, ...] | None = None, services: tuple[str, ...] | None = None
+) -> Inputs:
     """The arrays of one settlement.
 
-    ``indicators`` fixes the indicator axis (by default, those the weights use, in order
-    of first use), so that two scenarios of one dataset can be lined up term by term.
+    ``indicators`` and ``services`` fix the axes (by default, the indicators the weights use,
+    in order of first use, and the dataset's services), so that two scenarios of one dataset
+    can be lined up term by term; a service the dataset lacks has a total of 0.
     """
-    services = tuple(dataset.services["service"].to_list())
+    totals = dict(dataset.services.select("service", "total").iter_rows())
+    services = tuple(dataset.services["service"].to_list()) if services is None else services
     if indicators is None:
         indicators = tuple(dict.fromkeys(dataset.weights["indicator"].to_list()))
     weights = np.zeros((len(services), len(indicators)))
     position = {name: k for k, name in enumerate(indicators)}
     service_row = {name: s for s, name in enumerate(services)}
     for service, indicator, weight in dataset.weights.select("service", "indicator", "weight").iter_rows():
-        weights[service_row[service], position[indicator]] = weight
+        if service in service_row:
+            weights[service_row[service], position[indicator]] = weight
     settlement = dataset.settlement
 
     def optional(value):
@@ -86,7 +91,7 @@ def to_inputs(dataset: Dataset, indicators: tuple[str, ...] | None = None) -> In
         services=services,
         shares=np.array([shares_of(indicator_values(dataset, k)) for k in indicators]).reshape(len(indicators), -1),
         weights=weights,
-        service_totals=dataset.services["total"].to_numpy().astype(np.float64),
+        service_totals=np.array([totals.get(service, 0.0) for service in services], dtype=np.float64),
         fixed=dataset.fixed["amount"].to_numpy().astype(np.float64),
         taxbase=indicator_values(dataset, settlement.taxbase_indicator),
         base=dataset.base["base_aef"].to_numpy().astype(np.float64),

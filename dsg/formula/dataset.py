@@ -329,12 +329,13 @@ def indicator_problems(indicators: pl.DataFrame, councils: pl.DataFrame, used: d
         if values is None:
             problems.append(Problem(file, "unknown_indicator", key=key, params={"value": indicator}))
             continue
-        missing = [code for code in codes if values.get(code) is None]
+        # A row whose value could not be read was reported with its row; only absent rows here.
+        missing = [code for code in codes if code not in values]
         for code in missing:
             problems.append(
                 Problem(file, "indicator_missing_council", key=key, params={"indicator": indicator, "council": f"{code} ({names[code]})"})
             )
-        if not missing and not math.fsum(values[c] for c in codes) > 0:
+        if not missing and None not in values.values() and not math.fsum(values[c] for c in codes) > 0:
             problems.append(Problem(file, "indicator_zero_total", key=key, params={"indicator": indicator}))
     return problems
 
@@ -396,7 +397,7 @@ def load_dataset(path: str | Path | None = None) -> Dataset:
     meta: dict | None = None
     if "dataset.toml" in raw:
         try:
-            meta = tomllib.loads(raw["dataset.toml"].decode("utf-8"))
+            meta = tomllib.loads(raw["dataset.toml"].decode("utf-8").removeprefix("\ufeff"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             problems.append(Problem(label("dataset.toml"), "bad_toml", params={"reason": str(exc)}))
     settlement = None

@@ -72,9 +72,15 @@ def same(a, b) -> bool:
 
 def aligned_inputs(baseline: Allocation, scenario: Allocation) -> tuple[Inputs, Inputs]:
     """Both settlements' arrays on one indicator axis, so groups can be swapped."""
-    used = lambda dataset: dataset.weights["indicator"].to_list()  # noqa: E731
-    indicators = tuple(dict.fromkeys([*used(baseline.dataset), *used(scenario.dataset)]))
-    return to_inputs(baseline.dataset, indicators), to_inputs(scenario.dataset, indicators)
+    def union(column: str, frames) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(value for frame in frames for value in frame[column].to_list()))
+
+    indicators = union("indicator", (baseline.dataset.weights, scenario.dataset.weights))
+    services = union("service", (baseline.dataset.services, scenario.dataset.services))
+    return (
+        to_inputs(baseline.dataset, indicators, services),
+        to_inputs(scenario.dataset, indicators, services),
+    )
 
 
 def changed_causes(before: Inputs, after: Inputs) -> tuple[str, ...]:

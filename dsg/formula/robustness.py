@@ -24,14 +24,14 @@ from dsg.formula.settlement import Allocation, settle, settle_inputs
 
 def service_index(inputs: Inputs, service: str, where: str) -> int:
     if service not in inputs.services:
-        raise InputError([Problem(where, "unknown_service", key="--service", params={"value": service})])
+        raise InputError([Problem(where, "unknown_service", params={"value": service})])
     return inputs.services.index(service)
 
 
 def with_indicator(dataset: Dataset, indicator: str, where: str) -> Inputs:
     """The dataset's inputs with ``indicator`` on the indicator axis (weight 0 if unused)."""
     if indicator not in set(dataset.indicators["indicator"].to_list()):
-        raise InputError([Problem(where, "unknown_indicator", key="--indicator", params={"value": indicator})])
+        raise InputError([Problem(where, "unknown_indicator", params={"value": indicator})])
     used = tuple(dict.fromkeys([*dataset.weights["indicator"].to_list(), indicator]))
     return to_inputs(dataset, used)
 
@@ -42,7 +42,7 @@ def moved_weights(weights: np.ndarray, service: int, indicator: int, value: floa
     others = 1.0 - row[indicator]
     moved = weights.copy()
     if others <= 0 and value < 1:
-        raise InputError([Problem(where, "cannot_rescale", key="--indicator")])
+        raise InputError([Problem(where, "cannot_rescale")])
     scale = (1.0 - value) / others if others > 0 else 0.0
     moved[service] = row * scale
     moved[service, indicator] = value
@@ -50,6 +50,9 @@ def moved_weights(weights: np.ndarray, service: int, indicator: int, value: floa
 
 
 # --------------------------------------------------------------------------- sweep
+
+# A sweep is a table for people to read; more steps than this is a Monte Carlo's job.
+MAX_STEPS = 1001
 
 
 @dataclass(frozen=True)
@@ -71,14 +74,16 @@ def sweep(dataset: Dataset, service: str, indicator: str, start: float, stop: fl
     problems = []
     if not (0 <= start <= 1 and 0 <= stop <= 1):
         problems.append(Problem("--from/--to", "weight_out_of_range", params={"start": start, "stop": stop}))
-    if steps < 2:
-        problems.append(Problem("--steps", "too_few_steps", params={"value": steps}))
+    if not 2 <= steps <= MAX_STEPS:
+        problems.append(Problem("--steps", "steps_out_of_range", params={"value": steps, "most": MAX_STEPS}))
+    if start == stop:
+        problems.append(Problem("--from/--to", "empty_range", params={"value": start}))
     if problems:
         raise InputError(problems)
-    inputs = with_indicator(dataset, indicator, "sweep")
-    s, k = service_index(inputs, service, "sweep"), inputs.indicators.index(indicator)
+    inputs = with_indicator(dataset, indicator, "--indicator")
+    s, k = service_index(inputs, service, "--service"), inputs.indicators.index(indicator)
     values = np.linspace(start, stop, steps)
-    pounds = np.array([inputs.service_totals @ moved_weights(inputs.weights, s, k, v, "sweep") for v in values])
+    pounds = np.array([inputs.service_totals @ moved_weights(inputs.weights, s, k, v, "--indicator") for v in values])
     result = batches.settle_many(inputs, batches.repeat(inputs, steps, indicator_pounds=pounds))
     check_status(result["status"], dataset)
     return Sweep(service, indicator, values, result["aef"], result["pct_change"], result["floor_topup"], dataset)
@@ -139,7 +144,9 @@ def montecarlo(
     problems = []
     if samples < 1:
         problems.append(Problem("--samples", "not_positive", params={"value": samples}))
-    if concentration <= 0:
+    if seed < 0:
+        problems.append(Problem("--seed", "negative", params={"value": seed}))
+    if not (math.isfinite(concentration) and concentration > 0):
         problems.append(Problem("--concentration", "not_positive", params={"value": concentration}))
     if not 0 <= indicator_noise < 100:
         problems.append(Problem("--indicator-noise", "noise_out_of_range", params={"value": indicator_noise}))
@@ -234,6 +241,18 @@ def goalseek(
     the target (e.g. the highest floor whose cost is at most £X); "equals" gives the value
     where the metric crosses the target. Assumes the metric moves one way across the range.
     """
+    problems = []
+    if not (math.isfinite(low) and math.isfinite(high) and low < high):
+        problems.append(Problem("--range", "bad_range", params={"low": low, "high": high}))
+    kind = parameter.partition(":")[0]
+    if kind == "weight" and not (0 <= low and high <= 1):
+        problems.append(Problem("--range", "weight_out_of_range", params={"start": low, "stop": high}))
+    if kind == "service" and low < 0:
+        problems.append(Problem("--range", "negative", params={"value": low}))
+    if not math.isfinite(value):
+        problems.append(Problem("--value", "not_a_number", params={"value": value}))
+    if problems:
+        raise InputError(problems)
     setter = parameter_setter(dataset, parameter)
     metric = target_metric(target, council)
     sense = TARGET_SENSE[target]

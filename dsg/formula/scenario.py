@@ -63,9 +63,9 @@ def load_scenario(path: str | Path) -> Scenario:
     except OSError as exc:
         raise InputError([Problem(label, "unreadable_file", params={"reason": exc.strerror or str(exc)})]) from None
     try:
-        table = tomllib.loads(data.decode("utf-8"))
+        table = tomllib.loads(data.decode("utf-8").removeprefix("\ufeff"))  # a BOM, as Notepad may add
     except UnicodeDecodeError:
-        raise InputError([Problem(label, "not_utf8")]) from None
+        raise InputError([Problem(label, "not_utf8_text")]) from None
     except tomllib.TOMLDecodeError as exc:
         raise InputError([Problem(label, "bad_toml", params={"reason": str(exc)})]) from None
     return parse_scenario(table, label, hashlib.sha256(data).hexdigest())

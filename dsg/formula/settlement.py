@@ -96,9 +96,9 @@ def settle(dataset: Dataset) -> Allocation:
     if status == kernels.NEGATIVE_BAND_D:
         raise InputError([Problem(source, "negative_band_d", key="settlement", params={"value": scalars[kernels.BAND_D]})])
     if status == kernels.FLOOR_NOT_SELF_FUNDABLE:
-        raise InputError(
-            [Problem(source, "floor_not_self_fundable", key="settlement.floor_funding", params={"rate": scalars[kernels.LAMBDA]})]
-        )
+        rate = scalars[kernels.LAMBDA]
+        code = "floor_not_self_fundable" if np.isfinite(rate) else "floor_nobody_above"
+        raise InputError([Problem(source, code, key="settlement.floor_funding", params={"rate": rate})])
     figures = {name: out[index] for index, name in enumerate(kernels.FIELDS)}
     figures["rank"] = figures["rank"].astype(np.int64)
     councils = dataset.councils.select("ons_code", "name_en", "name_cy").with_columns(

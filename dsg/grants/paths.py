@@ -403,6 +403,11 @@ def run_path(start: Dataset, changed: Dataset, scenario) -> GrantPath:
     Raises :class:`InputError` listing every problem of every year.
     """
     runner = PathRunner(changed, scenario.source)
+    seen = {changed.year}
+    for year in scenario.years:
+        if year.year in seen:
+            runner.report(Problem(scenario.source, "year_repeated", key=f"{year.where}.year", params={"value": year.year}))
+        seen.add(year.year)
     runner.path.start = runner.settle(start)
     runner.path.start_grants = grant_amounts(start)
     runner.run_year(changed.year, scenario.dehypothecate, scenario.consolidate)
