@@ -83,58 +83,18 @@ def repeat(inputs: Inputs, n: int, **changes) -> Batch:
 
 
 @jit(cache=True, nogil=True, parallel=True)
-def settle_many_kernel(
+def batch_kernel(
     shares, per_scenario_shares, indicator_pounds, fixed, taxbase, base, ndr_share,
     aef_total, notional_band_d, ndr_pool, floor_percent, cap_percent, self_funded,
-    aef, floor_topup, pct_change, status,
-):
-    n_scenarios = indicator_pounds.shape[0]
-    n_councils = base.shape[0]
-    for block in prange(BLOCKS):
-        out = np.empty((len(kernels.FIELDS), n_councils))
-        scalars = np.empty(len(kernels.SCALARS))
-        for j in range(block * n_scenarios // BLOCKS, (block + 1) * n_scenarios // BLOCKS):
-            share = shares[j] if per_scenario_shares else shares[0]
-            kernels.settle_into(
-                share, indicator_pounds[j], fixed, taxbase, base, ndr_share,
-                aef_total[j], notional_band_d[j], ndr_pool[j], floor_percent[j], cap_percent[j], self_funded[j],
-                out, scalars, False,
-            )
-            for i in range(n_councils):
-                aef[j, i] = out[kernels.AEF, i]
-                floor_topup[j, i] = out[kernels.FLOOR_TOPUP, i]
-                pct_change[j, i] = out[kernels.PCT_CHANGE, i]
-            status[j] = scalars[kernels.STATUS]
-
-
-def kernel_shares(batch: Batch) -> tuple[np.ndarray, bool]:
-    """Shares in the kernel's layout: always 3-D, with a flag for one set per scenario."""
-    if batch.shares.ndim == 3:
-        return np.ascontiguousarray(batch.shares), True
-    return np.ascontiguousarray(batch.shares[None, :, :]), False
-
-
-def settle_many(inputs: Inputs, batch: Batch) -> dict[str, np.ndarray]:
-    """AEF, floor top-up and % change (N x councils) and status (N) of every scenario."""
-    n, councils = batch.size, len(inputs.councils)
-    result = {name: np.empty((n, councils)) for name in ("aef", "floor_topup", "pct_change")}
-    result["status"] = np.empty(n)
-    shares, per_scenario = kernel_shares(batch)
-    settle_many_kernel(
-        shares, per_scenario, batch.indicator_pounds, inputs.fixed, inputs.taxbase, inputs.base, inputs.ndr_share,
-        batch.aef_total, batch.notional_band_d, batch.ndr_pool, batch.floor_percent, batch.cap_percent,
-        batch.self_funded, result["aef"], result["floor_topup"], result["pct_change"], result["status"],
-    )
-    return result
-
-
-@jit(cache=True, nogil=True, parallel=True)
-def summarise_kernel(
-    shares, per_scenario_shares, indicator_pounds, fixed, taxbase, base, ndr_share,
-    aef_total, notional_band_d, ndr_pool, floor_percent, cap_percent, self_funded,
+    keep_matrix, aef, floor_topup, pct_change, status,
     sums, lows, highs, on_floor, histogram, failed,
 ):
-    """Per block b: sums[b, i] of % change, lows/highs, on_floor counts, histogram[b, i, bin]."""
+    """Settle every scenario of a batch, in BLOCKS contiguous blocks run in parallel.
+
+    With ``keep_matrix``, each scenario's AEF, floor top-up, % change and status go into the
+    (N x councils) arrays; otherwise per block b: sums[b, i] of % change, lows/highs,
+    on_floor counts, histogram[b, i, bin] and failed[b] (impossible settlements, left out).
+    """
     n_scenarios = indicator_pounds.shape[0]
     n_councils = base.shape[0]
     for block in prange(BLOCKS):
@@ -147,6 +107,13 @@ def summarise_kernel(
                 aef_total[j], notional_band_d[j], ndr_pool[j], floor_percent[j], cap_percent[j], self_funded[j],
                 out, scalars, False,
             )
+            if keep_matrix:
+                for i in range(n_councils):
+                    aef[j, i] = out[kernels.AEF, i]
+                    floor_topup[j, i] = out[kernels.FLOOR_TOPUP, i]
+                    pct_change[j, i] = out[kernels.PCT_CHANGE, i]
+                status[j] = scalars[kernels.STATUS]
+                continue
             if scalars[kernels.STATUS] != kernels.OK:
                 failed[block] += 1
                 continue
@@ -162,6 +129,44 @@ def summarise_kernel(
                 position = int(math.floor((pct - HIST_LOW) / HIST_WIDTH))
                 position = min(max(position, 0), HIST_BINS - 1)
                 histogram[block, i, position] += 1
+
+
+def kernel_shares(batch: Batch) -> tuple[np.ndarray, bool]:
+    """Shares in the kernel's layout: always 3-D, with a flag for one set per scenario."""
+    if batch.shares.ndim == 3:
+        return np.ascontiguousarray(batch.shares), True
+    return np.ascontiguousarray(batch.shares[None, :, :]), False
+
+
+def settle_many(inputs: Inputs, batch: Batch) -> dict[str, np.ndarray]:
+    """AEF, floor top-up and % change (N x councils) and status (N) of every scenario."""
+    n, councils = batch.size, len(inputs.councils)
+    result = {name: np.empty((n, councils)) for name in ("aef", "floor_topup", "pct_change")}
+    result["status"] = np.empty(n)
+    run_kernel(inputs, batch, True, result["aef"], result["floor_topup"], result["pct_change"], result["status"],
+               *block_accumulators(councils, 0))
+    return result
+
+
+def block_accumulators(councils: int, bins: int = HIST_BINS) -> tuple[np.ndarray, ...]:
+    """Per-block partial summaries (sums, lows, highs, on_floor, histogram, failed)."""
+    return (
+        np.zeros((BLOCKS, councils)),
+        np.full((BLOCKS, councils), np.inf),
+        np.full((BLOCKS, councils), -np.inf),
+        np.zeros((BLOCKS, councils), dtype=np.int64),
+        np.zeros((BLOCKS, councils, bins), dtype=np.int32),
+        np.zeros(BLOCKS, dtype=np.int64),
+    )
+
+
+def run_kernel(inputs: Inputs, batch: Batch, keep_matrix: bool, *outputs) -> None:
+    shares, per_scenario = kernel_shares(batch)
+    batch_kernel(
+        shares, per_scenario, batch.indicator_pounds, inputs.fixed, inputs.taxbase, inputs.base, inputs.ndr_share,
+        batch.aef_total, batch.notional_band_d, batch.ndr_pool, batch.floor_percent, batch.cap_percent,
+        batch.self_funded, keep_matrix, *outputs,
+    )
 
 
 @dataclass
@@ -205,18 +210,10 @@ class Summary:
 def summarise_chunk(inputs: Inputs, batch: Batch, summary: Summary) -> None:
     """Add one chunk of scenarios to a summary (block partials added in block order)."""
     councils = len(inputs.councils)
-    sums = np.zeros((BLOCKS, councils))
-    lows = np.full((BLOCKS, councils), np.inf)
-    highs = np.full((BLOCKS, councils), -np.inf)
-    on_floor = np.zeros((BLOCKS, councils), dtype=np.int64)
-    histogram = np.zeros((BLOCKS, councils, HIST_BINS), dtype=np.int32)
-    failed = np.zeros(BLOCKS, dtype=np.int64)
-    shares, per_scenario = kernel_shares(batch)
-    summarise_kernel(
-        shares, per_scenario, batch.indicator_pounds, inputs.fixed, inputs.taxbase, inputs.base, inputs.ndr_share,
-        batch.aef_total, batch.notional_band_d, batch.ndr_pool, batch.floor_percent, batch.cap_percent,
-        batch.self_funded, sums, lows, highs, on_floor, histogram, failed,
-    )
+    sums, lows, highs, on_floor, histogram, failed = block_accumulators(councils)
+    no_matrix = np.empty((0, councils))
+    run_kernel(inputs, batch, False, no_matrix, no_matrix, no_matrix, np.empty(0),
+               sums, lows, highs, on_floor, histogram, failed)
     for block in range(BLOCKS):
         summary.sums += sums[block]
     summary.lows = np.minimum(summary.lows, lows.min(axis=0))
