@@ -3,7 +3,6 @@
 import itertools
 
 import numpy as np
-import polars as pl
 import pytest
 
 from dsg import load_dataset, settle

@@ -8,6 +8,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from dsg.formula import batch as batches
 from dsg.formula import kernels
 from dsg.formula.arrays import Inputs
 from dsg.formula.reference import reference_settlement
@@ -88,19 +89,17 @@ def test_batch_is_the_single_kernel_in_a_loop():
     rng = np.random.default_rng(11)
     base = random_inputs(rng)
     scenarios = [replace(base, service_totals=base.service_totals * f, floor_percent=fl) for f, fl in [(1.0, 1.0), (1.1, 3.0), (0.9, NAN)]]
-    n = len(scenarios)
-    out = np.empty((n, len(kernels.FIELDS), len(base.councils)))
-    scalars = np.empty((n, len(kernels.SCALARS)))
-    kernels.settle_batch(
-        base.shares, np.array([s.indicator_pounds for s in scenarios]), base.fixed, base.taxbase, base.base, base.ndr_share,
-        np.full(n, base.aef_total), np.full(n, base.notional_band_d), np.full(n, base.ndr_pool),
-        np.array([s.floor_percent for s in scenarios]), np.full(n, base.cap_percent),
-        np.full(n, base.self_funded), out, scalars,
+    batch = batches.repeat(
+        base, len(scenarios),
+        indicator_pounds=np.array([s.indicator_pounds for s in scenarios]),
+        floor_percent=np.array([s.floor_percent for s in scenarios]),
     )
+    many = batches.settle_many(base, batch)
     for j, scenario in enumerate(scenarios):
         single, single_scalars = settle_inputs(scenario)
-        np.testing.assert_array_equal(out[j], single)
-        np.testing.assert_array_equal(scalars[j], single_scalars)
+        for name in ("aef", "floor_topup", "pct_change"):
+            np.testing.assert_array_equal(many[name][j], single[kernels.FIELD[name]])
+        assert many["status"][j] == single_scalars[kernels.STATUS]
 
 
 def test_kernels_are_compiled_and_cached():

@@ -13,18 +13,8 @@ from dsg.formula.settlement import Allocation
 # The indicator per-head figures and the "share against population" comparisons use.
 POPULATION = "population"
 
-# The steps from SSA to AEF, in order, with the sign each enters AEF with.
-STEPS = (
-    ("ssa", 1),
-    ("assumed_council_tax", -1),
-    ("aef_formula", 0),
-    ("floor_topup", 1),
-    ("cap_reduction", -1),
-    ("self_funding", -1),
-    ("aef", 0),
-    ("ndr", 0),
-    ("rsg", 0),
-)
+# The steps from SSA to AEF, in order.
+STEPS = ("ssa", "assumed_council_tax", "aef_formula", "floor_topup", "cap_reduction", "self_funding", "aef", "ndr", "rsg")
 
 
 @dataclass(frozen=True)
@@ -109,7 +99,7 @@ def explain(allocation: Allocation, council: str) -> Explanation:
 
     fixed = float(inputs.fixed[index])
     lines = [("iba_total", float(ibas[:, index].sum())), ("fixed", fixed)]
-    lines += [(key, float(record[key])) for key, _ in STEPS]
+    lines += [(key, float(record[key])) for key in STEPS]
     lines += [("base_aef", float(record["base_aef"])), ("change", float(record["change"]))]
     steps = pl.DataFrame(
         {

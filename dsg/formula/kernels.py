@@ -1,7 +1,7 @@
 """numba kernels of the settlement (SPEC §3), over plain arrays only.
 
 One inner function, :func:`settle_into`, computes one settlement; every entry point
-(a single run, a batch of scenarios) is a loop around it, so the floor and cap logic
+(a single run, the batch kernel in dsg.formula.batch) calls it, so the floor and cap logic
 exist once. ``DSG_DISABLE_JIT=1`` runs the same code as plain Python, for debugging
 and for coverage.
 
@@ -168,21 +168,3 @@ def settle_into(
     scalars[FLOOR_COST] = sum_topup - sum_cap - sum_self
     scalars[LAMBDA] = rate
     scalars[STATUS] = status
-
-
-@jit(cache=True, nogil=True)
-def settle_batch(
-    shares, indicator_pounds, fixed, taxbase, base, ndr_share,
-    aef_total, notional_band_d, ndr_pool, floor_percent, cap_percent, self_funded,
-    out, scalars,
-):
-    """Settle N scenarios that differ in indicator £, totals, floor and cap.
-
-    Per-scenario arguments have a leading axis of length N; ``out`` is (N, fields, councils).
-    """
-    for j in range(indicator_pounds.shape[0]):
-        settle_into(
-            shares, indicator_pounds[j], fixed, taxbase, base, ndr_share,
-            aef_total[j], notional_band_d[j], ndr_pool[j], floor_percent[j], cap_percent[j], self_funded[j],
-            out[j], scalars[j],
-        )

@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass, replace
 
 import numpy as np
+import polars as pl
 
 from dsg.errors import InputError, Problem
 from dsg.formula import batch as batches
@@ -188,8 +189,6 @@ def parameter_setter(dataset: Dataset, parameter: str):
     if kind == "service" and rest:
         if rest not in dataset.services["service"].to_list():
             raise InputError([Problem("--vary", "unknown_service", params={"value": rest})])
-        import polars as pl
-
         return lambda value: dataset.with_changes(
             services=dataset.services.with_columns(
                 pl.when(pl.col("service") == rest).then(pl.lit(float(value))).otherwise(pl.col("total")).alias("total")
@@ -201,8 +200,6 @@ def parameter_setter(dataset: Dataset, parameter: str):
         s, k = service_index(inputs, service, "--vary"), inputs.indicators.index(indicator)
 
         def with_weight(value):
-            import polars as pl
-
             weights = moved_weights(inputs.weights, s, k, value, "--vary")
             rows = [(service, inputs.indicators[j], float(weights[s, j])) for j in range(len(inputs.indicators)) if weights[s, j] > 0]
             new = pl.DataFrame(rows, schema={"service": pl.String, "indicator": pl.String, "weight": pl.Float64}, orient="row")
