@@ -12,13 +12,13 @@ import numpy as np
 import pytest
 
 from dsg import load_dataset
-from dsg.bench import bench_batch
+from dsg.analysis.bench import bench_batch
 from dsg.formula import batch as batches
 from dsg.formula.arrays import to_inputs
-from dsg.formula.compare import compare_files
-from dsg.formula.decompose import decompose_comparison
+from dsg.pipeline import compare as compare_files
+from dsg.analysis.decompose import decompose_comparison
 from dsg.formula.reference import reference_batch
-from dsg.formula.settlement import settle_inputs
+from dsg.formula.settle import settle_inputs
 
 BATCH = 100_000
 
@@ -53,7 +53,7 @@ def test_batch_warm(benchmark, inputs, batch):
 def test_batch_cold(benchmark):
     # A fresh process: import, load the cached compilation, settle 10^5 scenarios.
     code = (
-        "from dsg import load_dataset; from dsg.formula.arrays import to_inputs; from dsg.bench import bench_batch;"
+        "from dsg import load_dataset; from dsg.formula.arrays import to_inputs; from dsg.analysis.bench import bench_batch;"
         "from dsg.formula import batch as b; i = to_inputs(load_dataset());"
         f"s = b.Summary(22); b.summarise_chunk(i, bench_batch(i, {BATCH}), s); assert s.count == {BATCH}"
     )

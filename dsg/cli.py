@@ -1,55 +1,20 @@
-"""The ``dsg`` command: parses options, calls the library, renders. No arithmetic here."""
+"""The ``dsg`` command: parses options, calls the pipeline, renders. No arithmetic here."""
 
 from __future__ import annotations
 
 import sys
 from functools import wraps
+from pathlib import Path
 
 import click
 
-from pathlib import Path
+from dsg.analysis.options import MEASURES, METHODS, SORTS, TARGETS
+from dsg.errors import InputError
+from dsg.i18n import LANGUAGES, default_language, name_of
+from dsg.output.files import chart_path_problems, folder_problems, output_path_problems
 
-
-from dsg.errors import InputError, Problem, raise_if
-from dsg.export import (
-    chart_path_problems,
-    dataset_provenance,
-    output_path_problems,
-    write_allocation,
-    write_comparison,
-    write_frame,
-    write_grant_report,
-)
-from dsg.formula.compare import SORTS, compare_files
-from dsg.formula.decompose import MEASURES, METHODS, decompose_comparison
-from dsg.formula.explain import explain as explain_council
-from dsg.formula.dataset import load_dataset
-from dsg.formula.robustness import TARGETS
-from dsg.formula.robustness import goalseek as run_goalseek
-from dsg.formula.robustness import montecarlo as run_montecarlo
-from dsg.formula.robustness import sweep as run_sweep
-from dsg.formula.scenario import apply_scenario, load_scenario
-from dsg.formula.settlement import run_settlement
-from dsg.grants.report import catalogue as grant_catalogue
-from dsg.grants.report import grant_report
-from dsg.i18n import LANGUAGES, default_language, term
-from dsg.render import (
-    catalogue_table,
-    comparison_tables,
-    decomposition_table,
-    explanation_tables,
-    frame_table,
-    grant_report_tables,
-    montecarlo_frame,
-    montecarlo_table,
-    multiyear_lines,
-    multiyear_table,
-    print_allocation,
-    print_lines,
-    print_wide,
-    sweep_frame,
-    sweep_table,
-)
+# Heavy libraries (polars, numba, matplotlib) are imported inside the commands, so that
+# --help and a refusal of bad input answer at once.
 
 
 def reports_input_errors(command):
@@ -61,7 +26,7 @@ def reports_input_errors(command):
         try:
             return command(*args, lang=lang, **kwargs)
         except InputError as error:
-            click.echo(term("words", "problems_found", lang), err=True)
+            click.echo(name_of("words", "problems_found", lang), err=True)
             for problem in error.problems:
                 click.echo(f"  {problem.render(lang)}", err=True)
             sys.exit(2)
@@ -83,7 +48,7 @@ data_option = click.option(
 )
 scenario_option = click.option(
     "--scenario",
-    type=click.Path(dir_okay=False),
+    type=click.Path(),
     default=None,
     help="Scenario TOML file (SPEC §5) applied to the dataset.",
 )
@@ -102,14 +67,8 @@ def path_problems(out=None, chart=None) -> list:
     return problems
 
 
-def settled_or_problems(problems: list, compute):
-    """Run ``compute``; raise its problems together with those already found."""
-    try:
-        result = compute()
-    except InputError as error:
-        raise InputError(problems + error.problems) from None
-    raise_if(problems)
-    return result
+def say_written(path, lang: str) -> None:
+    click.echo(f"{name_of('words', 'written', lang)}: {path}")
 
 
 @click.group(
@@ -143,7 +102,7 @@ Examples:
 """
 )
 @dataset_options
-@click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write the allocation table: .csv, .parquet or .xlsx.")
+@click.option("--out", type=click.Path(), default=None, help="Write the allocation table: .csv, .parquet or .xlsx.")
 @reports_input_errors
 def run(data, scenario, out, lang):
     """Settle one scenario and show the allocation to each council.
@@ -151,21 +110,20 @@ def run(data, scenario, out, lang):
     Shows SSA, assumed council tax, formula AEF, floor and cap, AEF, NDR, RSG and the
     change against the adjusted base, in £ thousand, with a Wales row and the floor cost.
     """
-    def work():
-        # A scenario with later years is run whole before anything is shown.
-        allocation = run_settlement(data, scenario)
-        years = scenario is not None and bool(load_scenario(scenario).years)
-        return allocation, grant_report(scenario, data) if years else None
+    from dsg import pipeline
+    from dsg.output.screen import multiyear_lines, multiyear_table, print_allocation, print_lines, print_wide
 
-    allocation, report = settled_or_problems(path_problems(out), work)
-    print_allocation(allocation, lang)
-    if report is not None:
+    result = pipeline.run(data, scenario, path_problems(out))
+    print_allocation(result.allocation, lang)
+    if result.multi_year:
         # The first year above, the path below.
+        report = pipeline.report_of(result)
         print_wide(multiyear_table(report, lang))
         print_lines(multiyear_lines(report, lang))
     if out is not None:
-        written = write_allocation(allocation, out, lang)
-        click.echo(f"{term('words', 'written', lang)}: {written}")
+        from dsg.output.export import write_allocation
+
+        say_written(write_allocation(list(result.allocations), out, lang, list(result.years)), lang)
 
 
 @main.command(
@@ -191,9 +149,9 @@ Examples:
               help="Decomposition method: order-free Shapley values or sequential steps.")
 @click.option("--measure", type=click.Choice(MEASURES), default="aef", show_default=True,
               help="What --decompose splits: the change in AEF or in RSG.")
-@click.option("--chart", type=click.Path(dir_okay=False), default=None,
+@click.option("--chart", type=click.Path(), default=None,
               help="Draw a PNG: % change by council with the floor line, or with --decompose the causes per council.")
-@click.option("--out", type=click.Path(dir_okay=False), default=None,
+@click.option("--out", type=click.Path(), default=None,
               help="Write .xlsx (the full workbook), or .csv / .parquet (the long table).")
 @reports_input_errors
 def compare(files, data, lang, sort, by, decompose, method, measure, chart, out):
@@ -204,14 +162,13 @@ def compare(files, data, lang, sort, by, decompose, method, measure, chart, out)
     several scenarios with the dataset. Each row: AEF under the baseline and the scenario,
     the difference in £ and %, the floor top-up and the change in rank.
     """
+    from dsg import pipeline
+    from dsg.analysis.decompose import decompose_comparison
+    from dsg.output.screen import comparison_tables, decomposition_table, print_lines, print_wide
+
     baseline, scenarios = (None, list(files)) if len(files) == 1 else (files[0], list(files[1:]))
-
-    def work():
-        comparison = compare_files(scenarios, baseline, data)
-        parts = decompose_comparison(comparison, method, measure) if decompose else None
-        return comparison, parts
-
-    comparison, parts = settled_or_problems(path_problems(out, chart), work)
+    comparison = pipeline.compare(scenarios, baseline, data, path_problems(out, chart))
+    parts = decompose_comparison(comparison, method, measure) if decompose else None
     for table, lines in comparison_tables(comparison, lang, sort, by_region=by == "region"):
         print_wide(table)
         print_lines(lines)
@@ -221,17 +178,17 @@ def compare(files, data, lang, sort, by, decompose, method, measure, chart, out)
             print_wide(table)
             print_lines(lines)
     if chart is not None:
-        from dsg.charts import decomposition_chart, pct_change_chart  # matplotlib only when drawing
+        from dsg.output.charts import decomposition_chart, difference_chart
 
         for index, path in enumerate(numbered_paths(chart, len(comparison.scenarios))):
             if parts is not None:
-                written = decomposition_chart(parts[index], comparison.labels[index], path, lang)
+                say_written(decomposition_chart(parts[index], comparison.labels[index], path, lang), lang)
             else:
-                written = pct_change_chart(comparison, index, path, lang)
-            click.echo(f"{term('words', 'written', lang)}: {written}")
+                say_written(difference_chart(comparison, index, path, lang), lang)
     if out is not None:
-        written = write_comparison(comparison, out, lang, parts)
-        click.echo(f"{term('words', 'written', lang)}: {written}")
+        from dsg.output.export import write_comparison
+
+        say_written(write_comparison(comparison, out, lang, parts), lang)
 
 
 def numbered_paths(path: str, count: int) -> list[Path]:
@@ -252,7 +209,7 @@ Examples:
 )
 @click.argument("council")
 @dataset_options
-@click.option("--chart", type=click.Path(dir_okay=False), default=None, help="Draw a PNG waterfall from SSA to AEF.")
+@click.option("--chart", type=click.Path(), default=None, help="Draw a PNG waterfall from SSA to AEF.")
 @reports_input_errors
 def explain(council, data, scenario, lang, chart):
     """Why a council gets what it gets.
@@ -262,25 +219,19 @@ def explain(council, data, scenario, lang, chart):
     population share, the calibration residual on its own line, and the steps from SSA
     through assumed council tax, floor and cap to AEF, NDR and RSG, with per-head figures.
     """
-    explanation = settled_or_problems(
-        path_problems(chart=chart), lambda: explain_council(run_settlement(data, scenario), council)
-    )
+    from dsg import pipeline
+    from dsg.output.screen import explanation_tables, print_lines, print_wide
+
+    explanation = pipeline.explain(council, data, scenario, path_problems(chart=chart))
     head, tables, notes = explanation_tables(explanation, lang)
     print_lines(head)
     for table in tables:
         print_wide(table)
     print_lines(notes)
     if chart is not None:
-        from dsg.charts import waterfall_chart  # matplotlib only when drawing
+        from dsg.output.charts import waterfall_chart
 
-        written = waterfall_chart(explanation, chart, lang)
-        click.echo(f"{term('words', 'written', lang)}: {written}")
-
-
-def scenario_dataset(data, scenario):
-    """The dataset with the scenario applied (or as it stands)."""
-    dataset = load_dataset(data)
-    return apply_scenario(dataset, load_scenario(scenario)) if scenario else dataset
+        say_written(waterfall_chart(explanation, chart, lang), lang)
 
 
 @main.command(
@@ -296,8 +247,8 @@ Examples:
 @click.option("--from", "start", type=float, required=True, help="First weight (0 to 1).")
 @click.option("--to", "stop", type=float, required=True, help="Last weight (0 to 1).")
 @click.option("--steps", type=int, default=11, show_default=True, help="Number of weights, ends included.")
-@click.option("--chart", type=click.Path(dir_okay=False), default=None, help="PNG: a line per council, floor crossings marked.")
-@click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write the council x step table (.csv, .parquet, .xlsx).")
+@click.option("--chart", type=click.Path(), default=None, help="PNG: a line per council, floor crossings marked.")
+@click.option("--out", type=click.Path(), default=None, help="Write the council x step table (.csv, .parquet, .xlsx).")
 @reports_input_errors
 def sweep(data, scenario, lang, service, indicator, start, stop, steps, chart, out):
     """Move one weight step by step; the service's other weights rescale to keep the sum at 1.
@@ -305,17 +256,24 @@ def sweep(data, scenario, lang, service, indicator, start, stop, steps, chart, o
     Shows each council's % change at every step, so you see how far a weight can move
     before the picture changes and which councils reach the floor.
     """
-    problems = path_problems(out, chart)
-    result = settled_or_problems(problems, lambda: run_sweep(scenario_dataset(data, scenario), service, indicator, start, stop, steps))
+    from dsg import pipeline
+    from dsg.analysis.robustness import sweep as run_sweep
+    from dsg.output.provenance import provenance
+    from dsg.output.screen import print_wide, sweep_frame, sweep_table
+
+    dataset = pipeline.scenario_dataset(data, scenario, path_problems(out, chart))
+    result = run_sweep(dataset, service, indicator, start, stop, steps)
     print_wide(sweep_table(result, lang))
     if chart is not None:
-        from dsg.charts import sweep_chart  # matplotlib only when drawing
+        from dsg.output.charts import sweep_chart
 
-        click.echo(f"{term('words', 'written', lang)}: {sweep_chart(result, chart, lang)}")
+        say_written(sweep_chart(result, chart, lang), lang)
     if out is not None:
-        provenance = dataset_provenance(result.dataset, sweep=f"{service} / {indicator}: {start} to {stop} in {steps}")
+        from dsg.output.export import write_frame
+
+        record = provenance(result.dataset, sweep=f"{service} / {indicator}: {start} to {stop} in {steps}")
         frame = sweep_frame(result, lang)
-        click.echo(f"{term('words', 'written', lang)}: {write_frame(frame, out, provenance, lang, {c: 'pct' for c in frame.columns[1:]})}")
+        say_written(write_frame(frame, out, record, lang, {c: "pct" for c in frame.columns[1:]}), lang)
 
 
 @main.command(
@@ -331,7 +289,7 @@ Examples:
 @click.option("--concentration", type=float, default=200.0, show_default=True,
               help="How tightly the random weights sit around the formula's own (Dirichlet concentration).")
 @click.option("--indicator-noise", type=float, default=0.0, show_default=True, help="Random +/- % on every indicator value.")
-@click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write the per-council summary (.csv, .parquet, .xlsx).")
+@click.option("--out", type=click.Path(), default=None, help="Write the per-council summary (.csv, .parquet, .xlsx).")
 @reports_input_errors
 def montecarlo(data, scenario, lang, samples, seed, concentration, indicator_noise, out):
     """Settle many random formulas around the current one: which councils are fragile?
@@ -342,19 +300,24 @@ def montecarlo(data, scenario, lang, samples, seed, concentration, indicator_noi
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    problems = path_problems(out)
-    dataset = settled_or_problems(problems, lambda: scenario_dataset(data, scenario))
-    with Progress(TextColumn(term("words", "progress", lang)), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+    from dsg import pipeline
+    from dsg.analysis.robustness import montecarlo as run_montecarlo
+    from dsg.output.provenance import provenance
+    from dsg.output.screen import montecarlo_frame, montecarlo_table, print_wide
+
+    dataset = pipeline.scenario_dataset(data, scenario, path_problems(out))
+    with Progress(TextColumn(name_of("words", "progress", lang)), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                   transient=True) as bar:
         task = bar.add_task("settle", total=samples)
         result = run_montecarlo(dataset, samples, seed, concentration, indicator_noise,
                                 progress=lambda n: bar.advance(task, n))
     print_wide(montecarlo_table(result, lang))
     if out is not None:
-        provenance = dataset_provenance(dataset, samples=samples, seed=seed, concentration=concentration, indicator_noise=indicator_noise)
+        from dsg.output.export import write_frame
+
+        record = provenance(dataset, samples=samples, seed=seed, concentration=concentration, indicator_noise=indicator_noise)
         frame = montecarlo_frame(result, lang)
-        kinds = {c: "pct" for c in frame.columns[2:]}
-        click.echo(f"{term('words', 'written', lang)}: {write_frame(frame, out, provenance, lang, kinds)}")
+        say_written(write_frame(frame, out, record, lang, {c: "pct" for c in frame.columns[2:]}), lang)
 
 
 @main.command(
@@ -382,15 +345,20 @@ def goalseek(data, scenario, lang, parameter, bounds, target, value, council):
     meets it (e.g. the highest floor whose cost is at most £X); an error says so when no
     value in the range meets it.
     """
-    result = run_goalseek(scenario_dataset(data, scenario), parameter, bounds[0], bounds[1], target, value, council)
+    from dsg import pipeline
+    from dsg.analysis.robustness import goalseek as run_goalseek
+    from dsg.output.formats import pounds
+    from dsg.output.screen import print_allocation
+
+    dataset = pipeline.scenario_dataset(data, scenario)
+    result = run_goalseek(dataset, parameter, bounds[0], bounds[1], target, value, council)
     metric = {
-        "floor-cost": f"£{result.metric:,.0f}", "council-aef": f"£{result.metric:,.0f}",
+        "floor-cost": pounds(result.metric), "council-aef": pounds(result.metric),
         "min-pct": f"{result.metric:.4f} %", "on-floor": f"{result.metric:.0f}",
     }[target]
     click.echo(
-        term("words", "goalseek_result", lang).format(
-            parameter=parameter, value=f"{result.value:.6g}", target=target, metric=metric, iterations=result.iterations
-        )
+        name_of("words", "goalseek_result", lang, parameter=parameter, value=f"{result.value:.6g}", target=target,
+                metric=metric, iterations=result.iterations)
     )
     print_allocation(result.allocation, lang)
 
@@ -415,9 +383,12 @@ def bench(data, lang, scenarios, as_json):
     """
     import json
 
-    from dsg.bench import run_bench
+    from dsg import pipeline
+    from dsg.analysis.bench import run_bench
+    from dsg.output.screen import frame_table, print_wide
 
-    figures = run_bench(load_dataset(data), scenarios)
+    dataset, _ = pipeline.load_inputs(data, None)
+    figures = run_bench(dataset, scenarios)
     if as_json:
         keys = ("numba_all_cores", "numba_one_core", "numpy", "polars_per_scenario", "scenarios")
         click.echo(json.dumps({k: figures[k] for k in keys}))
@@ -430,9 +401,9 @@ def bench(data, lang, scenarios, as_json):
             "per_second": [figures[k] for k in ("numba_all_cores", "numba_one_core", "numpy", "polars_per_scenario")],
         }
     )
-    print_wide(frame_table(frame, [("engine", term("words", "engine", lang), "text"),
-                                   ("per_second", term("words", "per_second", lang), "pounds")],
-                           title=term("words", "bench_title", lang)))
+    print_wide(frame_table(frame, [("engine", name_of("words", "engine", lang), "text"),
+                                   ("per_second", name_of("words", "per_second", lang), "pounds")],
+                           title=name_of("words", "bench_title", lang)))
     click.echo(
         f"numba / NumPy: {figures['ratio_numba_to_numpy']:.1f}x; numba / polars: {figures['ratio_numba_to_polars']:,.0f}x; "
         f"all cores / one core: {figures['ratio_all_to_one_core']:.2f}x ({figures['threads']} threads)"
@@ -463,10 +434,14 @@ Examples:
 @reports_input_errors
 def grants_list(data, lang):
     """The dataset's specific grants: Wales total, year, distribution key and source."""
-    dataset = load_dataset(data)
+    from dsg import pipeline
+    from dsg.grants.report import catalogue as grant_catalogue
+    from dsg.output.screen import catalogue_table, print_wide
+
+    dataset, _ = pipeline.load_inputs(data, None)
     frame = grant_catalogue(dataset, lang)
     if frame.height == 0:
-        click.echo(term("words", "no_grants", lang))
+        click.echo(name_of("words", "no_grants", lang))
         return
     print_wide(catalogue_table(frame, dataset.title(lang), lang))
 
@@ -480,9 +455,9 @@ Examples:
 """,
 )
 @data_option
-@click.option("--scenario", type=click.Path(dir_okay=False), required=True, help="Scenario TOML file with grant moves and/or [[years]].")
+@click.option("--scenario", type=click.Path(), required=True, help="Scenario TOML file with grant moves and/or [[years]].")
 @lang_option
-@click.option("--out", type=click.Path(file_okay=False), default=None,
+@click.option("--out", type=click.Path(), default=None,
               help="Folder to write dehypothecation.csv, consolidation.csv, multiyear.csv, hypothecation.csv and grants.xlsx.")
 @reports_input_errors
 def grants_report(data, scenario, lang, out):
@@ -493,16 +468,19 @@ def grants_report(data, scenario, lang, out):
     every year of the path, and the share of external funding that is hypothecated before
     and after.
     """
-    problems = []
-    if out is not None and not Path(out).is_dir():
-        problems.append(Problem(str(out), "not_a_folder"))
-    report = settled_or_problems(problems, lambda: grant_report(scenario, data))
+    from dsg import pipeline
+    from dsg.output.screen import grant_report_tables, multiyear_lines, print_lines, print_wide
+
+    problems = folder_problems(Path(out), str(out)) if out is not None else []
+    report = pipeline.grant_report(scenario, data, problems)
     for table in grant_report_tables(report, lang):
         print_wide(table)
     print_lines(multiyear_lines(report, lang))
     if out is not None:
+        from dsg.output.export import write_grant_report
+
         for written in write_grant_report(report, out, lang):
-            click.echo(f"{term('words', 'written', lang)}: {written}")
+            say_written(written, lang)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from dsg.i18n import message, term
+from dsg.i18n import message, name_of
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class Problem:
     def render(self, lang: str = "en") -> str:
         place = [self.file]
         if self.row is not None:
-            place.append(f"{term('words', 'row', lang)} {self.row}")
+            place.append(f"{name_of('words', 'row', lang)} {self.row}")
         if self.key is not None:
             place.append(self.key)
         return f"{', '.join(place)}: {message(self.code, lang, **self.params)}"

@@ -1,8 +1,9 @@
-"""English and Welsh wording for everything a user reads.
+"""English and Welsh wording for everything a user reads: the one language look-up.
 
 All user-visible words live in one glossary file (``dsg/data/glossary.toml``) so that
 a test can check that every key exists in both languages, and a translator has one
-place to look.
+place to look. A key missing from the glossary is a programming error, raised at once,
+never shown to a user as the key itself.
 """
 
 from __future__ import annotations
@@ -13,11 +14,17 @@ from functools import cache
 from importlib import resources
 
 LANGUAGES = ("en", "cy")
+# The glossary's sections: kinds of words.
+KINDS = ("columns", "causes", "steps", "screen", "words", "messages")
+
+
+class MissingTerm(LookupError):
+    """A word the code asks for that the glossary lacks."""
 
 
 @cache
 def glossary() -> dict:
-    """The glossary, as a nested dict ``section -> key -> {en, cy}``."""
+    """The glossary, as a nested dict ``kind -> key -> {en, cy}``."""
     text = resources.files("dsg.data").joinpath("glossary.toml").read_text(encoding="utf-8")
     return tomllib.loads(text)
 
@@ -28,18 +35,19 @@ def default_language() -> str:
     return lang if lang in LANGUAGES else "en"
 
 
-def term(section: str, key: str, lang: str) -> str:
-    """One glossary entry in ``lang``; unknown keys come back as themselves."""
-    entry = glossary().get(section, {}).get(key)
-    if entry is None:
-        return key
-    return entry[lang]
+def name_of(kind: str, key: str, lang: str, **params) -> str:
+    """The glossary's ``kind.key`` in ``lang``, with any ``{placeholders}`` filled from ``params``."""
+    try:
+        text = glossary()[kind][key][lang]
+    except KeyError:
+        raise MissingTerm(f"glossary has no {kind}.{key} in {lang!r}") from None
+    return text.format(**params) if params else text
+
+
+def has_name(kind: str, key: str) -> bool:
+    return key in glossary().get(kind, {})
 
 
 def message(code: str, lang: str, **params) -> str:
-    """A message template from the glossary, filled with ``params``."""
-    return term("messages", code, lang).format(**params)
-
-
-def column_label(column: str, lang: str) -> str:
-    return term("columns", column, lang)
+    """A problem or warning message, filled with ``params``."""
+    return name_of("messages", code, lang).format(**params)

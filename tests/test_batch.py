@@ -11,7 +11,7 @@ from dsg.formula import batch as batches
 from dsg.formula import kernels
 from dsg.formula.arrays import to_inputs
 from dsg.formula.reference import reference_batch, reference_settlement
-from dsg.formula.robustness import goalseek, montecarlo, sweep
+from dsg.analysis.robustness import goalseek, montecarlo, sweep
 
 
 @pytest.fixture(scope="module")

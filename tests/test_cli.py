@@ -89,10 +89,10 @@ def test_installed_package_runs_from_any_folder(tmp_path):
 def test_cli_reference_is_up_to_date():
     from pathlib import Path
 
-    from dsg.cli_reference import cli_reference
+    from tools.cli_reference import cli_reference
 
     documented = (Path(__file__).parents[1] / "docs" / "cli.md").read_text("utf-8")
-    assert documented == cli_reference(), "regenerate: python -m dsg.cli_reference > docs/cli.md"
+    assert documented == cli_reference(), "regenerate: python -m tools.cli_reference > docs/cli.md"
 
 
 def test_compare_and_explain_help_carry_examples():
@@ -192,10 +192,17 @@ def test_run_shows_the_years_of_a_grant_scenario():
     assert "2027-28: AEF shared by the formula" in result.output
 
 
-def test_grants_report_needs_a_folder(tmp_path):
-    result = invoke("grants", "report", "--scenario", str(EXAMPLES / "grants.toml"), "--out", str(tmp_path / "nope"))
+def test_grants_report_makes_its_folder_but_not_over_a_file(tmp_path):
+    # Regression (issue 9): the README's `--out results/` failed when results/ did not exist.
+    result = invoke("grants", "report", "--scenario", str(EXAMPLES / "grants.toml"), "--out", str(tmp_path / "new" / "results"))
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (tmp_path / "new" / "results").glob("*.csv")) == [
+        "consolidation.csv", "dehypothecation.csv", "hypothecation.csv", "multiyear.csv",
+    ]
+    (tmp_path / "file").write_text("x")
+    result = invoke("grants", "report", "--scenario", str(EXAMPLES / "grants.toml"), "--out", str(tmp_path / "file"))
     assert result.exit_code == 2
-    assert "not an existing folder" in result.output
+    assert "a file is in the way" in result.output
 
 
 def test_sweep_montecarlo_goalseek_commands(tmp_path):

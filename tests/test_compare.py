@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 
 from dsg import load_dataset, settle
-from dsg.formula import decompose as decompose_module
-from dsg.formula.compare import compare_files
-from dsg.formula.decompose import decompose
-from dsg.formula.scenario import apply_scenario, parse_scenario
+from dsg.analysis import decompose as decompose_module
+from dsg.pipeline import compare as compare_files
+from dsg.analysis.decompose import decompose
+from dsg.formula.apply import apply_scenario
+from dsg.formula.scenario import parse_scenario
 
 
 def scenario_file(tmp_path, name, text):
@@ -130,12 +131,12 @@ def test_comparison_of_the_toy(toy, tmp_path):
 def test_baseline_file_and_several_scenarios(tmp_path):
     floor = scenario_file(tmp_path, "floor", "[settlement]\nfloor_percent = 3.5\n")
     higher = scenario_file(tmp_path, "higher", "[settlement]\nfloor_percent = 4.0\n")
-    comparison = compare_files([higher], baseline_path=floor)
+    comparison = compare_files([higher], baseline=floor)
     assert comparison.baseline_label == "floor"
     assert comparison.labels == ("higher",)
     table = comparison.scenario_table(0)
     assert (table["difference"] >= -1e-6).all()
-    several = compare_files([floor, higher], baseline_path="default")
+    several = compare_files([floor, higher], baseline="default")
     assert several.baseline_label == "wales-2025-26"
     assert several.long_table()["scenario"].unique(maintain_order=True).to_list() == ["floor", "higher"]
 

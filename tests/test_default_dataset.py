@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from dsg import load_dataset, run_settlement
-from dsg.data import build
+from tools import build_dataset as build
 
 PUBLISHED = resources.files("dsg.data").joinpath("wales-2025-26", "published_2025-26_provisional.csv")
 REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "data"

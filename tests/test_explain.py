@@ -4,7 +4,7 @@ import pytest
 
 from dsg import load_dataset, run_settlement, settle
 from dsg.errors import InputError
-from dsg.formula.explain import explain
+from dsg.analysis.explain import explain
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import dsg
-from dsg.formula.settlement import ALLOCATION_COLUMNS
+from dsg.formula.settle import ALLOCATION_COLUMNS
 from dsg.i18n import LANGUAGES, glossary
 
 SOURCE = Path(dsg.__file__).parent

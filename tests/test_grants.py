@@ -9,8 +9,8 @@ from hypothesis.extra.numpy import arrays
 
 from dsg import load_dataset
 from dsg.errors import InputError
-from dsg.grants.paths import protected_allocation
-from dsg.grants.report import grant_report
+from dsg.grants.moves import protected_allocation
+from dsg.pipeline import grant_report
 
 GRANTS = "grant,ons_code,amount\nG,A,10\nG,B,20\nG,C,30\nG1,A,10\nG1,B,20\nG1,C,30\nG2,A,30\nG2,B,0\nG2,C,10\n"
 
@@ -288,8 +288,8 @@ def test_repeated_year_labels_are_refused(toy_grants, tmp_path):
 
 
 def test_decomposition_of_a_move_into_a_new_block(tmp_path):
-    from dsg.formula.compare import compare_files
-    from dsg.formula.decompose import decompose_comparison
+    from dsg.pipeline import compare as compare_files
+    from dsg.analysis.decompose import decompose_comparison
 
     scenario = tmp_path / "nb.toml"
     scenario.write_text('[[dehypothecate]]\ngrant = "LAEG Reform"\ninto_service = "Education reform"\nweights = { population = 1.0 }\n')

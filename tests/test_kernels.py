@@ -12,7 +12,7 @@ from dsg.formula import batch as batches
 from dsg.formula import kernels
 from dsg.formula.arrays import Inputs
 from dsg.formula.reference import reference_settlement
-from dsg.formula.settlement import settle_inputs
+from dsg.formula.settle import settle_inputs
 
 NAN = float("nan")
 
@@ -115,7 +115,7 @@ def test_same_results_without_jit(tmp_path):
     script = (
         "import numpy as np, sys\n"
         "from tests.test_kernels import random_inputs\n"
-        "from dsg.formula.settlement import settle_inputs\n"
+        "from dsg.formula.settle import settle_inputs\n"
         "from dsg.formula import kernels\n"
         "assert not hasattr(kernels.settle_into, 'signatures')\n"
         "out, scalars = settle_inputs(random_inputs(np.random.default_rng(3)))\n"

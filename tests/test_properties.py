@@ -7,10 +7,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from dsg.export import largest_remainder, round_half_up
+from dsg.output.rounding import largest_remainder, round_half_up
 from dsg.formula import kernels
 from dsg.formula.arrays import Inputs
-from dsg.formula.settlement import settle_inputs
+from dsg.formula.settle import settle_inputs
 
 NAN = float("nan")
 positive = st.floats(min_value=0.01, max_value=1e6, allow_nan=False, allow_infinity=False)

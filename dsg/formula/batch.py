@@ -23,6 +23,7 @@ import numpy as np
 from dsg.formula import kernels
 from dsg.formula.arrays import Inputs
 from dsg.formula.kernels import jit
+from dsg.formula.params import ON_FLOOR_POUNDS
 
 if os.environ.get("DSG_DISABLE_JIT", "") not in ("", "0"):
     prange = range
@@ -38,7 +39,7 @@ BLOCKS = 16
 DEFAULT_CHUNK = 65_536
 # Summaries keep the full matrix up to this many scenarios x councils.
 MATRIX_LIMIT = 5_000_000
-FLOOR_EPSILON = 0.5  # £: a top-up below this is not "on the floor"
+FLOOR_EPSILON = ON_FLOOR_POUNDS  # the one "on the floor" threshold, as a constant numba can read
 
 
 @dataclass(frozen=True)

@@ -19,24 +19,11 @@ from pathlib import Path
 import polars as pl
 
 from dsg.errors import InputError, Problem, raise_if
+from dsg.formula.params import WEIGHT_TOLERANCE, Settlement, check_number, parse_settlement
 
 DEFAULT_DATASET = "wales-2025-26"
 
-# Weights per service must sum to 1 within this (SPEC §6).
-WEIGHT_TOLERANCE = 1e-9
 
-FLOOR_FUNDING_MODES = ("external", "self")
-
-SETTLEMENT_KEYS = (
-    "aef_total",
-    "notional_band_d",
-    "ndr_pool",
-    "ndr_indicator",
-    "taxbase_indicator",
-    "floor_percent",
-    "floor_funding",
-    "cap_percent",
-)
 DATASET_KEYS = ("name", "year", "title_en", "title_cy", "description", "licence", "settlement", "provenance")
 
 # file -> (required?, required columns)
@@ -51,24 +38,6 @@ FILES = {
     # Not in SPEC §2: each grant's Welsh name, purpose and key, for reports.
     "grant_catalogue.csv": (False, ("grant", "name_cy")),
 }
-
-
-@dataclass(frozen=True)
-class Settlement:
-    """The ``[settlement]`` parameters; exactly one of aef_total / notional_band_d is set."""
-
-    ndr_pool: float
-    ndr_indicator: str
-    taxbase_indicator: str
-    aef_total: float | None = None
-    notional_band_d: float | None = None
-    floor_percent: float | None = None
-    floor_funding: str = "external"
-    cap_percent: float | None = None
-
-    def as_dict(self) -> dict:
-        """The parameters that are set, as they would be written in TOML."""
-        return {k: getattr(self, k) for k in SETTLEMENT_KEYS if getattr(self, k) is not None}
 
 
 @dataclass(frozen=True)
@@ -111,50 +80,6 @@ class Dataset:
 
 
 # --------------------------------------------------------------------------- parsing helpers
-
-
-def parse_number(text: str | None) -> float | None:
-    """A finite float from a cell, or None when the cell is not one."""
-    if text is None:
-        return None
-    if "_" in text:  # Python reads 1_000 as 1000; a spreadsheet would not
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        return None
-    return value if math.isfinite(value) else None
-
-
-def check_number(
-    value, problems: list[Problem], file: str, *, row: int | None = None, key: str,
-    minimum: str = "nonnegative",
-) -> float | None:
-    """Check one number (a CSV cell or a TOML value) and record what was wrong.
-
-    ``minimum`` is ``"any"``, ``"nonnegative"`` or ``"positive"``. A CSV cell (with a row)
-    is text to read as a number; a TOML value (no row) must be a number, not text.
-    """
-    if isinstance(value, bool) or (isinstance(value, str) and row is None):
-        number = None
-    elif isinstance(value, (int, float)):
-        try:
-            number = float(value)
-        except OverflowError:  # a TOML integer too large for a float
-            number = None
-        number = number if number is not None and math.isfinite(number) else None
-    else:
-        number = parse_number(value)
-    if number is None:
-        problems.append(Problem(file, "not_a_number", row, key, {"value": value if value is not None else ""}))
-        return None
-    if minimum == "nonnegative" and number < 0:
-        problems.append(Problem(file, "negative", row, key, {"value": value}))
-        return None
-    if minimum == "positive" and number <= 0:
-        problems.append(Problem(file, "not_positive", row, key, {"value": value}))
-        return None
-    return number
 
 
 def read_csv_text(data: bytes, label: str, required: tuple[str, ...], problems: list[Problem]) -> pl.DataFrame | None:
@@ -239,76 +164,6 @@ def numeric_column(
     return frame.with_columns(pl.Series(column, values, dtype=pl.Float64))
 
 
-# --------------------------------------------------------------------------- settlement parameters
-
-
-def parse_settlement(table, label: str, prefix: str = "settlement") -> tuple[Settlement | None, list[Problem]]:
-    """Check a ``[settlement]`` table and build :class:`Settlement` from it."""
-    problems: list[Problem] = []
-    if not isinstance(table, dict):
-        return None, [Problem(label, "expected_table", key=prefix)]
-    for key in table:
-        if key not in SETTLEMENT_KEYS:
-            problems.append(Problem(label, "unknown_key", key=f"{prefix}.{key}", params={"allowed": ", ".join(SETTLEMENT_KEYS)}))
-
-    def number(key: str, minimum: str, required: bool = False) -> float | None:
-        if key not in table:
-            if required:
-                problems.append(Problem(label, "missing_key", key=f"{prefix}.{key}"))
-            return None
-        return check_number(table[key], problems, label, key=f"{prefix}.{key}", minimum=minimum)
-
-    def text(key: str) -> str | None:
-        value = table.get(key)
-        if not isinstance(value, str) or not value.strip():
-            problems.append(Problem(label, "missing_key" if key not in table else "expected_text", key=f"{prefix}.{key}"))
-            return None
-        return value.strip()
-
-    has_total, has_band_d = "aef_total" in table, "notional_band_d" in table
-    if has_total and has_band_d:
-        problems.append(Problem(label, "both_total_and_band_d", key=prefix))
-    elif not (has_total or has_band_d):
-        problems.append(Problem(label, "neither_total_nor_band_d", key=prefix))
-    aef_total = number("aef_total", "nonnegative")
-    # A negative notional Band D would raise money by paying council tax out (SPEC §3.3).
-    notional_band_d = number("notional_band_d", "nonnegative")
-    ndr_pool = number("ndr_pool", "nonnegative", required=True)
-    floor_percent = number("floor_percent", "any")
-    cap_percent = number("cap_percent", "any")
-    floor_funding = table.get("floor_funding", "external")
-    if floor_funding not in FLOOR_FUNDING_MODES:
-        problems.append(
-            Problem(label, "bad_choice", key=f"{prefix}.floor_funding", params={"value": floor_funding, "allowed": ", ".join(FLOOR_FUNDING_MODES)})
-        )
-    # A floor or cap below -100 % would be a negative AEF; -100 % itself is a floor of 0.
-    if floor_percent is not None and floor_percent < -100:
-        problems.append(Problem(label, "floor_below_minus_100", key=f"{prefix}.floor_percent", params={"value": floor_percent}))
-    if cap_percent is not None and cap_percent < -100:
-        problems.append(Problem(label, "floor_below_minus_100", key=f"{prefix}.cap_percent", params={"value": cap_percent}))
-    if floor_percent is not None and cap_percent is not None and cap_percent < floor_percent:
-        problems.append(
-            Problem(label, "cap_below_floor", key=f"{prefix}.cap_percent", params={"cap": cap_percent, "floor": floor_percent})
-        )
-    ndr_indicator = text("ndr_indicator")
-    taxbase_indicator = text("taxbase_indicator")
-    if problems:
-        return None, problems
-    return (
-        Settlement(
-            ndr_pool=ndr_pool,
-            ndr_indicator=ndr_indicator,
-            taxbase_indicator=taxbase_indicator,
-            aef_total=aef_total,
-            notional_band_d=notional_band_d,
-            floor_percent=floor_percent,
-            floor_funding=floor_funding,
-            cap_percent=cap_percent,
-        ),
-        [],
-    )
-
-
 # --------------------------------------------------------------------------- cross-file checks
 
 
@@ -354,8 +209,8 @@ def used_indicators(weights: pl.DataFrame, settlement: Settlement, weights_file:
     used = {}
     for service, indicator in weights.select("service", "indicator").iter_rows():
         used.setdefault(indicator, (weights_file, f"service {service}"))
-    used.setdefault(settlement.ndr_indicator, (settlement_file, "settlement.ndr_indicator"))
-    used.setdefault(settlement.taxbase_indicator, (settlement_file, "settlement.taxbase_indicator"))
+    for key, indicator in settlement.indicators().items():
+        used.setdefault(indicator, (settlement_file, f"settlement.{key}"))
     return used
 
 

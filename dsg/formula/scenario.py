@@ -1,7 +1,15 @@
 """Scenarios (SPEC §5): a TOML file that changes a dataset without copying it.
 
-:func:`load_scenario` reads and checks the file on its own; :func:`apply_scenario` checks
-it against a dataset and returns the changed dataset. Both report every problem at once.
+:func:`load_scenario` reads a file and checks its shape (kinds of values, known keys), every
+part of it: ``[settlement]``, ``[services]``, ``[weights]``, the grant moves
+(``[[dehypothecate]]``, ``[[consolidate]]``) and later ``[[years]]``. Whether what it names
+exists in a dataset is checked when it is applied (dsg.formula.apply for the formula,
+dsg.grants.path for grant moves and years, where earlier moves are known).
+
+``[[dehypothecate]]`` and ``[[consolidate]]`` at the top act in the scenario's own year;
+``[[years]]`` adds later years, each with its own growth, parameters, updates and moves.
+
+No polars here: a scenario that cannot be read is refused before the engine loads.
 """
 
 from __future__ import annotations
@@ -11,23 +19,223 @@ import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import polars as pl
+from dsg.errors import InputError, Problem
+from dsg.formula.params import REMOVABLE, WEIGHT_TOLERANCE, check_number, is_remove
 
-from dsg.errors import InputError, Problem, raise_if
-from dsg.formula.dataset import (
-    Dataset,
-    check_number,
-    indicator_problems,
-    parse_settlement,
-    weight_sum_problems,
+KEY_CURRENT = "current"
+
+DEHYPOTHECATE_KEYS = ("grant", "into_service", "transition_years", "weights")
+CONSOLIDATE_KEYS = ("grants", "into", "cut_percent", "key", "protection_percent", "transition_years")
+# The settlement parameters a later year may change.
+YEAR_SETTLEMENT_KEYS = ("floor_percent", "cap_percent", "floor_funding")
+YEAR_KEYS = (
+    "year", "aef_growth_percent", "ssa_growth_percent", *YEAR_SETTLEMENT_KEYS, "services", "indicators",
+    "dehypothecate", "consolidate",
 )
-from dsg.grants.paths import first_year, grant_problems
-from dsg.grants.spec import parse_consolidations, parse_dehypothecations, parse_years
+
+
+@dataclass(frozen=True)
+class Dehypothecation:
+    """Move a grant into the settlement: ``into_service`` grows by the grant total.
+
+    ``transition_years = N`` moves 1/N of the grant (as allocated when the move starts) in
+    each of N years; ``weights`` gives the formula of ``into_service`` when it is a new block.
+    """
+
+    grant: str
+    into_service: str
+    transition_years: int = 1
+    weights: dict[str, float] | None = None
+    key: str = "dehypothecate"  # where it was written, for messages
+    weights_from_scenario: bool = False  # taken from the scenario's [weights] table
+
+
+@dataclass(frozen=True)
+class Consolidation:
+    """Merge grants into one: total = (1 - cut/100) x old total, shared by ``key``.
+
+    ``protection_percent = p`` keeps every council at or above (1 + p/100) x its allocation of
+    the year before, paid for inside the total; ``transition_years = N`` moves from the old
+    allocation to the keyed one in N equal steps.
+    """
+
+    grants: tuple[str, ...]
+    into: str
+    cut_percent: float = 0.0
+    key: str | dict[str, float] = KEY_CURRENT
+    protection_percent: float | None = None
+    transition_years: int = 1
+    where: str = "consolidate"
+
+
+@dataclass(frozen=True)
+class Year:
+    """One later year of a multi-year path (a ``[[years]]`` entry)."""
+
+    year: str
+    aef_growth_percent: float = 0.0
+    ssa_growth_percent: float | None = None
+    # Parameters changed from this year on (YEAR_SETTLEMENT_KEYS); None removes a floor or cap.
+    settlement: dict = field(default_factory=dict)
+    services: dict[str, float] = field(default_factory=dict)
+    indicators: dict[str, dict[str, float]] = field(default_factory=dict)
+    dehypothecate: tuple[Dehypothecation, ...] = ()
+    consolidate: tuple[Consolidation, ...] = ()
+    where: str = "years"
+
+
+def unknown_keys(table: dict, allowed: tuple[str, ...], label: str, where: str, problems: list[Problem]) -> None:
+    for key in table:
+        if key not in allowed:
+            problems.append(Problem(label, "unknown_key", key=f"{where}.{key}", params={"allowed": ", ".join(allowed)}))
+
+
+def text(table: dict, key: str, label: str, where: str, problems: list[Problem]) -> str | None:
+    value = table.get(key)
+    if not isinstance(value, str) or not value.strip():
+        problems.append(Problem(label, "missing_key" if key not in table else "expected_text", key=f"{where}.{key}"))
+        return None
+    return value.strip()
+
+
+def whole_years(table: dict, label: str, where: str, problems: list[Problem]) -> int:
+    value = table.get("transition_years", 1)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        problems.append(Problem(label, "not_whole_years", key=f"{where}.transition_years", params={"value": value}))
+        return 1
+    return value
+
+
+def weight_table(value, label: str, where: str, problems: list[Problem]) -> dict[str, float] | None:
+    """An ``indicator = weight`` table: weights 0 or more that sum to 1."""
+    if not isinstance(value, dict) or not value:
+        problems.append(Problem(label, "weights_not_table", key=where))
+        return None
+    weights = {k: check_number(w, problems, label, key=f"{where}.{k}") for k, w in value.items()}
+    if None in weights.values():
+        return None
+    total = sum(weights.values())
+    if abs(total - 1.0) > WEIGHT_TOLERANCE:
+        problems.append(Problem(label, "weights_not_one", key=where, params={"total": f"{total:.12g}"}))
+        return None
+    return weights
+
+
+def table_list(value, label: str, where: str, problems: list[Problem]) -> list[dict]:
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        problems.append(Problem(label, "expected_table_list", key=where))
+        return []
+    return value
+
+
+def parse_dehypothecations(value, label: str, where: str, problems: list[Problem]) -> tuple[Dehypothecation, ...]:
+    moves = []
+    for number, table in enumerate(table_list(value, label, where, problems), start=1):
+        here = f"{where}[{number}]"
+        unknown_keys(table, DEHYPOTHECATE_KEYS, label, here, problems)
+        grant = text(table, "grant", label, here, problems)
+        service = text(table, "into_service", label, here, problems)
+        years = whole_years(table, label, here, problems)
+        weights = weight_table(table["weights"], label, f"{here}.weights", problems) if "weights" in table else None
+        if grant and service and (weights is not None or "weights" not in table):
+            moves.append(Dehypothecation(grant, service, years, weights, here))
+    return tuple(moves)
+
+
+def parse_consolidations(value, label: str, where: str, problems: list[Problem]) -> tuple[Consolidation, ...]:
+    merges = []
+    for number, table in enumerate(table_list(value, label, where, problems), start=1):
+        here = f"{where}[{number}]"
+        unknown_keys(table, CONSOLIDATE_KEYS, label, here, problems)
+        grants = table.get("grants")
+        if not isinstance(grants, list) or not grants or not all(isinstance(g, str) and g.strip() for g in grants):
+            problems.append(Problem(label, "expected_grant_list", key=f"{here}.grants"))
+            grants = None
+        else:
+            grants = [g.strip() for g in grants]
+            if len(set(grants)) != len(grants):
+                problems.append(Problem(label, "grant_listed_twice", key=f"{here}.grants"))
+                grants = None
+        into = text(table, "into", label, here, problems)
+        cut = check_number(table.get("cut_percent", 0.0), problems, label, key=f"{here}.cut_percent", minimum="any")
+        if cut is not None and not 0 <= cut < 100:
+            problems.append(Problem(label, "cut_out_of_range", key=f"{here}.cut_percent", params={"value": cut}))
+        key = table.get("key", KEY_CURRENT)
+        if isinstance(key, str):
+            if key != KEY_CURRENT:
+                problems.append(Problem(label, "bad_choice", key=f"{here}.key", params={"value": key, "allowed": f'"{KEY_CURRENT}" or a table of indicator = weight'}))
+                key = None
+        else:
+            key = weight_table(key, label, f"{here}.key", problems)
+        protection = None
+        if "protection_percent" in table:
+            protection = check_number(table["protection_percent"], problems, label, key=f"{here}.protection_percent", minimum="any")
+            if protection is not None and protection < -100:
+                problems.append(Problem(label, "floor_below_minus_100", key=f"{here}.protection_percent", params={"value": protection}))
+        years = whole_years(table, label, here, problems)
+        if grants and into and cut is not None and key is not None:
+            merges.append(Consolidation(tuple(g.strip() for g in grants), into, cut, key, protection, years, here))
+    return tuple(merges)
+
+
+def table_or_empty(table: dict, key: str, label: str, where: str, problems: list[Problem]) -> dict:
+    value = table.get(key, {})
+    if not isinstance(value, dict):
+        problems.append(Problem(label, "expected_table", key=f"{where}.{key}"))
+        return {}
+    return value
+
+
+def parse_years(value, label: str, problems: list[Problem]) -> tuple[Year, ...]:
+    years = []
+    for number, table in enumerate(table_list(value, label, "years", problems), start=1):
+        here = f"years[{number}]"
+        unknown_keys(table, YEAR_KEYS, label, here, problems)
+        name = text(table, "year", label, here, problems)
+        growth = check_number(table.get("aef_growth_percent", 0.0), problems, label, key=f"{here}.aef_growth_percent", minimum="any")
+        ssa_growth = None
+        if "ssa_growth_percent" in table:
+            ssa_growth = check_number(table["ssa_growth_percent"], problems, label, key=f"{here}.ssa_growth_percent", minimum="any")
+        settlement = settlement_changes(
+            {k: table[k] for k in YEAR_SETTLEMENT_KEYS if k in table}, label, here, problems
+        )
+        services = {}
+        for service, total in table_or_empty(table, "services", label, here, problems).items():
+            checked = check_number(total, problems, label, key=f'{here}.services."{service}"')
+            if checked is not None:
+                services[service] = checked
+        indicators: dict[str, dict[str, float]] = {}
+        for indicator, values in table_or_empty(table, "indicators", label, here, problems).items():
+            if not isinstance(values, dict):
+                problems.append(Problem(label, "expected_table", key=f"{here}.indicators.{indicator}"))
+                continue
+            indicators[indicator] = {
+                code: check_number(v, problems, label, key=f"{here}.indicators.{indicator}.{code}") for code, v in values.items()
+            }
+        moves = parse_dehypothecations(table.get("dehypothecate", []), label, f"{here}.dehypothecate", problems)
+        merges = parse_consolidations(table.get("consolidate", []), label, f"{here}.consolidate", problems)
+        if name is not None and growth is not None:
+            years.append(Year(name, growth, ssa_growth, settlement, services, indicators, moves, merges, here))
+    return tuple(years)
+
+
+def settlement_changes(table: dict, label: str, where: str, problems: list[Problem]) -> dict:
+    """A later year's parameter changes, each a number (or None: ``"none"`` removes a floor or
+    cap); the rules that tie them to the rest of the settlement apply when the year runs."""
+    changes: dict = {}
+    for key, value in table.items():
+        if key in REMOVABLE and is_remove(value):
+            changes[key] = None
+        elif key == "floor_funding":
+            changes[key] = value
+        else:
+            number = check_number(value, problems, label, key=f"{where}.{key}", minimum="any")
+            if number is not None:
+                changes[key] = number
+    return changes
+
 
 SCENARIO_KEYS = ("name", "description", "settlement", "services", "weights", "dehypothecate", "consolidate", "years")
-# A scenario may remove the dataset's floor or cap by giving this instead of a number.
-REMOVE = "none"
-REMOVABLE = ("floor_percent", "cap_percent")
 
 
 @dataclass(frozen=True)
@@ -47,6 +255,11 @@ class Scenario:
     # Problems with the file's own shape; reported by apply_scenario together with the
     # ways it does not fit the dataset, so that a user sees them all at once.
     problems: tuple[Problem, ...] = ()
+
+    @property
+    def has_path(self) -> bool:
+        """Grant moves or later years: settled year by year by dsg.grants.path."""
+        return bool(self.dehypothecate or self.consolidate or self.years)
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -85,6 +298,7 @@ def parse_scenario(table: dict, label: str = "scenario", sha256: str = "") -> Sc
     if not isinstance(settlement, dict):
         problems.append(Problem(label, "expected_table", key="settlement"))
         settlement = {}
+    settlement = {key: None if is_remove(value) and key in REMOVABLE else value for key, value in settlement.items()}
 
     services: dict[str, float] = {}
     raw_services = table.get("services", {})
@@ -151,98 +365,3 @@ def with_block_weights(scenario: Scenario, services) -> Scenario:
 
     years = tuple(replace(year, dehypothecate=attach(year.dehypothecate)) for year in scenario.years)
     return replace(scenario, dehypothecate=attach(scenario.dehypothecate), years=years)
-
-
-def merged_settlement(dataset: Dataset, scenario: Scenario) -> dict:
-    """The dataset's [settlement] with the scenario's keys over it (SPEC §5).
-
-    Giving notional_band_d drops the dataset's aef_total, and vice versa; ``"none"``
-    removes a floor or a cap.
-    """
-    merged = dataset.settlement.as_dict()
-    if "notional_band_d" in scenario.settlement:
-        merged.pop("aef_total", None)
-    if "aef_total" in scenario.settlement:
-        merged.pop("notional_band_d", None)
-    for key, value in scenario.settlement.items():
-        if key in REMOVABLE and isinstance(value, str) and value.strip().lower() == REMOVE:
-            merged.pop(key, None)
-        else:
-            merged[key] = value
-    return merged
-
-
-def apply_scenario(dataset: Dataset, scenario: Scenario) -> Dataset:
-    """The dataset changed by the scenario, in SPEC §5 order: settlement, services, weights,
-    then the top-level ``[[dehypothecate]]`` and ``[[consolidate]]`` moves (the first year of
-    any transition). ``[[years]]`` are run by :func:`dsg.grants.paths.run_path`.
-
-    Raises :class:`InputError` listing every way the scenario does not fit the dataset.
-    """
-    label = scenario.source
-    problems: list[Problem] = list(scenario.problems)
-    settlement, found = parse_settlement(merged_settlement(dataset, scenario), label)
-    problems += found
-
-    known_services = set(dataset.services["service"].to_list())
-    known_indicators = set(dataset.indicators["indicator"].to_list())
-    for service in scenario.services:
-        if service not in known_services:
-            problems.append(Problem(label, "unknown_service", key=f'services."{service}"', params={"value": service}))
-    used: dict[str, tuple[str, str]] = {}
-    # [weights."X"] may give the formula of a new block X that a grant moves into.
-    new_blocks = {move.into_service for move in all_moves(scenario)} - known_services
-    for service, formula in scenario.weights.items():
-        key = f'weights."{service}"'
-        if service not in known_services and service not in new_blocks:
-            problems.append(Problem(label, "unknown_service", key=key, params={"value": service}))
-        for indicator in formula:
-            if indicator not in known_indicators:
-                problems.append(Problem(label, "unknown_indicator", key=f"{key}.{indicator}", params={"value": indicator}))
-            else:
-                used.setdefault(indicator, (label, key))
-    new_weights = pl.DataFrame(
-        [(s, k, w) for s, formula in scenario.weights.items() for k, w in formula.items() if s in known_services],
-        schema={"service": pl.String, "indicator": pl.String, "weight": pl.Float64},
-        orient="row",
-    )
-    block_weights = pl.DataFrame(
-        [(s, k, w) for s, formula in scenario.weights.items() for k, w in formula.items() if s in new_blocks],
-        schema={"service": pl.String, "indicator": pl.String, "weight": pl.Float64},
-        orient="row",
-    )
-    problems += weight_sum_problems(
-        pl.concat([new_weights, block_weights]), label, key_of=lambda service: f'weights."{service}"'
-    )
-    if settlement is not None:
-        for key in ("ndr_indicator", "taxbase_indicator"):
-            if key in scenario.settlement:
-                used.setdefault(getattr(settlement, key), (label, f"settlement.{key}"))
-    problems += indicator_problems(dataset.indicators, dataset.councils, used)
-    if problems:
-        if scenario.dehypothecate or scenario.consolidate:
-            problems += grant_problems(dataset, with_block_weights(scenario, known_services))
-        raise InputError(problems)
-
-    services = dataset.services.with_columns(
-        pl.col("service").replace_strict(scenario.services, default=pl.col("total"), return_dtype=pl.Float64).alias("total")
-    )
-    weights = pl.concat(
-        [dataset.weights.filter(~pl.col("service").is_in(list(scenario.weights))), new_weights],
-        how="diagonal_relaxed",
-    )
-    changed = dataset.with_changes(
-        settlement=settlement,
-        services=services,
-        weights=weights,
-        provenance={
-            **dataset.provenance,
-            "scenario_file": scenario.source,
-            "scenario_name": scenario.name,
-            "scenario_sha256": scenario.sha256,
-        },
-    )
-    if scenario.dehypothecate or scenario.consolidate:
-        changed, problems = first_year(changed, with_block_weights(scenario, known_services))
-        raise_if(problems)
-    return changed

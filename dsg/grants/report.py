@@ -1,21 +1,20 @@
 """The tables of a grant scenario: dehypothecation, consolidation, multi-year path, hypothecation.
 
-Every figure is taken from :class:`dsg.grants.paths.GrantPath`; this module only arranges
+Every figure is taken from :class:`dsg.grants.path.GrantPath`; this module only arranges
 them per council, with names in the chosen language.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
 
-from dsg.formula.dataset import Dataset, load_dataset
-from dsg.formula.scenario import Scenario, apply_scenario, load_scenario, with_block_weights
-from dsg.errors import InputError
-from dsg.grants.paths import SETTLEMENT_PROBLEMS, GrantPath, grant_amounts, run_path
+from dsg.formula.dataset import Dataset
+from dsg.formula.scenario import Scenario
+from dsg.grants.moves import grant_amounts
+from dsg.grants.path import GrantPath
 
 DEHYPOTHECATION_COLUMNS = ("grant", "ons_code", "grant_before", "aef_gain", "net", "floor_protected")
 CONSOLIDATION_COLUMNS = ("grant", "ons_code", "old", "new", "change", "pct_change")
@@ -121,39 +120,6 @@ class GrantReport:
         sums["level_before"] = 100 * sums["grants_before"] / (sums["aef_before"] + sums["grants_before"])
         sums["level_after"] = 100 * sums["grants_after"] / (sums["aef_after"] + sums["grants_after"])
         return sums
-
-
-def without_grant_moves(scenario: Scenario, dataset: Dataset) -> Scenario:
-    """The scenario's settlement, services and weights alone (the weights of new blocks
-    wait for the grant that creates them)."""
-    services = set(dataset.services["service"].to_list())
-    weights = {service: formula for service, formula in scenario.weights.items() if service in services}
-    return replace(scenario, dehypothecate=(), consolidate=(), years=(), weights=weights)
-
-
-def grant_report(scenario_path: str | Path, data: str | Path | None = None) -> GrantReport:
-    """Run a scenario's grant moves and years on a dataset (the embedded default if None).
-
-    Raises :class:`dsg.InputError` listing every problem.
-    """
-    dataset = load_dataset(data)
-    scenario = load_scenario(scenario_path)
-    moves = with_block_weights(scenario, dataset.services["service"].to_list())
-    try:
-        apply_scenario(dataset, scenario)  # checks all but the later years
-    except InputError as error:
-        # List the later years' grant problems too, found on the dataset as it stands.
-        raise InputError(error.problems + later_year_problems(dataset, moves)) from None
-    changed = apply_scenario(dataset, without_grant_moves(scenario, dataset))
-    return GrantReport(dataset=dataset, scenario=scenario, path=run_path(dataset, changed, moves))
-
-
-def later_year_problems(dataset: Dataset, scenario: Scenario) -> list:
-    try:
-        run_path(dataset, dataset, scenario)
-    except InputError as error:
-        return [p for p in error.problems if (p.key or "").startswith("years[") and p.code not in SETTLEMENT_PROBLEMS]
-    return []
 
 
 def catalogue(dataset: Dataset, lang: str = "en") -> pl.DataFrame:

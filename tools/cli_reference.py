@@ -1,6 +1,6 @@
 """The CLI reference (docs/cli.md), made from the commands' own --help.
 
-Regenerate with ``python -m dsg.cli_reference > docs/cli.md``; a test fails when the file
+Regenerate with ``python -m tools.cli_reference > docs/cli.md``; a test fails when the file
 and the commands disagree, so a command cannot go undocumented.
 """
 
@@ -22,7 +22,7 @@ def cli_reference() -> str:
     parts = [
         "# CLI reference",
         "",
-        "Made from each command's `--help` by `python -m dsg.cli_reference`; do not edit by hand.",
+        "Made from each command's `--help` by `python -m tools.cli_reference`; do not edit by hand.",
         "",
     ]
 

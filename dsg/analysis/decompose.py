@@ -24,11 +24,12 @@ from itertools import combinations
 import numpy as np
 import polars as pl
 
+from dsg.analysis.options import METHODS
 from dsg.errors import InputError, Problem
 from dsg.formula import kernels
 from dsg.formula.arrays import Inputs, to_inputs
-from dsg.formula.compare import Comparison
-from dsg.formula.settlement import Allocation, settle_inputs, settlement_source
+from dsg.analysis.compare import Comparison
+from dsg.formula.settle import Allocation, settle_inputs, settlement_source
 
 # (cause, the Inputs fields it covers), in the order the sequential method applies them:
 # the settlement's size first, then how it is shared, then protection.
@@ -42,8 +43,6 @@ CAUSES = (
     ("ndr", ("ndr_pool", "ndr_share")),
     ("floor_cap", ("floor_percent", "cap_percent", "self_funded")),
 )
-METHODS = ("shapley", "sequential")
-MEASURES = ("aef", "rsg")
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 Run from the repository root, pointing at the reference-data folder::
 
-    python -m dsg.data.build --source PATH/TO/reference/data
+    python -m tools.build_dataset --source PATH/TO/reference/data
 
 It rewrites ``dsg/data/wales-2025-26/`` completely; the result is committed, and the
 package never reads the reference folder at run time. Running it twice gives the same
@@ -146,7 +146,7 @@ SOURCES = {
 
 DATASET_TOML = '''\
 # The default dataset of dsg: the Welsh local government settlement 2025-26 (provisional),
-# rebuilt from public figures. Built by `python -m dsg.data.build`; do not edit by hand.
+# rebuilt from public figures. Built by `python -m tools.build_dataset`; do not edit by hand.
 name = "{name}"
 year = "2025-26"
 title_en = "Welsh local government revenue settlement 2025-26 (provisional), reconstructed"
@@ -167,9 +167,10 @@ ndr_indicator = "{ndr_indicator}"       # illustrative: the published method sha
 taxbase_indicator = "{taxbase_indicator}"   # derived Band D equivalents, 2026-27 estimate (see indicators.csv)
 floor_percent = {floor_percent}             # published provisional floor (S085)
 floor_funding = "{floor_funding}"      # Welsh Government has paid for the floor on top since 2016-17
+population_indicator = "population"     # the denominator of every per-head figure
 
 [provenance]
-built_by = "python -m dsg.data.build"
+built_by = "python -m tools.build_dataset"
 reference_sha256 = "{reference_sha256}"
 services_year = "{ssa_year}"
 notional_band_d = "{band_d:.6f}"   # (Total SSA - aef_total) / Wales Band D equivalents: the residual's calibration
@@ -201,7 +202,7 @@ def reference_hash(source: Path) -> str:
 def build(source: Path, target: Path) -> None:
     # Imported here so that `--help` works before the package data exists.
     from dsg.formula.dataset import load_dataset
-    from dsg.formula.settlement import settle
+    from dsg.formula.settle import settle
 
     councils = pl.read_csv(source / "councils.csv", infer_schema=False).sort(pl.col("order").cast(pl.Int64))
     indicators = pl.read_csv(source / "indicators.csv", infer_schema=False)
@@ -313,7 +314,7 @@ def latest_grant_totals(source: Path) -> dict[str, tuple[str, float, str]]:
 def write_grants(directory: Path, source: Path, indicators: pl.DataFrame, codes: list[str]) -> None:
     """grants.csv (SPEC §2) and grant_catalogue.csv: each grant split by its key, in pence
     that add up to the published total."""
-    from dsg.export import largest_remainder
+    from dsg.output.rounding import largest_remainder
 
     totals = latest_grant_totals(source)
     values = {
@@ -365,7 +366,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--source", type=Path, required=True, help="folder holding the curated reference CSV files")
     parser.add_argument(
-        "--target", type=Path, default=Path(__file__).parent / NAME, help="dataset directory to (re)write"
+        "--target", type=Path, default=Path(__file__).resolve().parents[1] / "dsg" / "data" / NAME, help="dataset directory to (re)write"
     )
     arguments = parser.parse_args(argv)
     build(arguments.source, arguments.target)

@@ -12,8 +12,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from dsg.errors import raise_if  # noqa: E402
-from dsg.export import chart_path_problems, writing  # noqa: E402
-from dsg.i18n import term  # noqa: E402
+from dsg.formula.params import on_floor as is_on_floor  # noqa: E402
+from dsg.i18n import name_of  # noqa: E402
+from dsg.output.files import chart_path_problems, writing  # noqa: E402
 
 MILLION = 1e6
 # Colour-blind-safe palette (Okabe and Ito), one colour per cause.
@@ -31,32 +32,28 @@ def save(figure, path: str | Path) -> Path:
     return target
 
 
-def words(key: str, lang: str, **params) -> str:
-    return term("words", key, lang).format(**params)
-
-
-def pct_change_chart(comparison, index: int, path: str | Path, lang: str = "en") -> Path:
-    """% change in AEF against the adjusted base, by council, sorted, with the floor line."""
-    allocation = comparison.scenarios[index]
-    table = allocation.councils.sort("pct_change", maintain_order=True)
-    names = table[f"name_{lang}"].to_list()
-    pct = table["pct_change"].to_numpy()
-    on_floor = table["floor_topup"].to_numpy() > 0.5
+def difference_chart(comparison, index: int, path: str | Path, lang: str = "en") -> Path:
+    """Each council's % difference in AEF from the baseline (what the compare table shows),
+    sorted; councils on the floor under the scenario in grey."""
+    table = comparison.scenario_table(index, lang).sort("pct_difference", maintain_order=True)
+    names = table["council"].to_list()
+    pct = table["pct_difference"].to_numpy()
+    floored = is_on_floor(table["floor_topup"].to_numpy())
     figure, axes = plt.subplots(figsize=(9, 0.32 * len(names) + 1.6))
-    colours = [FLOORED if floored else (GAIN if value >= 0 else LOSS) for value, floored in zip(pct, on_floor)]
+    colours = [FLOORED if held else (GAIN if value >= 0 else LOSS) for value, held in zip(pct, floored)]
     axes.barh(names, pct, color=colours)
-    floor = allocation.dataset.settlement.floor_percent
-    if floor is not None:
-        axes.axvline(floor, color="black", linestyle="--", linewidth=1, label=words("chart_floor", lang, value=f"{floor:g}"))
+    if floored.any():
+        axes.barh([], [], color=FLOORED, label=name_of("words", "chart_on_floor", lang))
         axes.legend(loc="lower right")
     for y, value in enumerate(pct):
-        axes.annotate(f"{value:.1f}", (value, y), xytext=(3 if value >= 0 else -3, 0), textcoords="offset points",
+        axes.annotate(f"{value:+.2f}", (value, y), xytext=(3 if value >= 0 else -3, 0), textcoords="offset points",
                       ha="left" if value >= 0 else "right", va="center", fontsize=7)
-    axes.set_xlabel(words("chart_pct_axis", lang))
-    axes.set_title(words("chart_pct_title", lang, scenario=comparison.labels[index]))
+    axes.set_xlabel(name_of("words", "chart_difference_axis", lang, baseline=comparison.baseline_label))
+    axes.set_title(name_of("words", "chart_difference_title", lang, scenario=comparison.labels[index],
+                           baseline=comparison.baseline_label), fontsize=10)
     axes.axvline(0, color="black", linewidth=0.5)
     axes.grid(axis="x", alpha=0.3)
-    axes.margins(x=0.12)
+    axes.margins(x=0.15)
     return save(figure, path)
 
 
@@ -70,16 +67,16 @@ def decomposition_chart(decomposition, scenario_label: str, path: str | Path, la
     for colour, cause in zip(PALETTE, decomposition.causes):
         values = frame[cause].to_numpy() / MILLION
         left = np.where(values >= 0, positive, negative)
-        axes.barh(names, values, left=left, color=colour, label=term("causes", cause, lang))
+        axes.barh(names, values, left=left, color=colour, label=name_of("causes", cause, lang))
         positive += np.maximum(values, 0)
         negative += np.minimum(values, 0)
-    axes.scatter(frame["total"].to_numpy() / MILLION, names, color="black", zorder=3, s=14, label=term("causes", "total", lang))
+    axes.scatter(frame["total"].to_numpy() / MILLION, names, color="black", zorder=3, s=14, label=name_of("causes", "total", lang))
     axes.axvline(0, color="black", linewidth=0.5)
     axes.invert_yaxis()
-    axes.set_xlabel(words("chart_decomposition_axis", lang))
-    measure = term("screen", decomposition.measure, lang)
+    axes.set_xlabel(name_of("words", "chart_decomposition_axis", lang))
+    measure = name_of("screen", decomposition.measure, lang)
     axes.set_title(
-        words("decomposition_title", lang, measure=measure, scenario=scenario_label, method=term("causes", decomposition.method, lang))
+        name_of("words", "decomposition_title", lang, measure=measure, scenario=scenario_label, method=name_of("causes", decomposition.method, lang))
     )
     axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.06 - 0.3 / max(len(names), 1)), ncol=3, fontsize=8)
     axes.margins(x=0.05)
@@ -94,14 +91,14 @@ def waterfall_chart(explanation, path: str | Path, lang: str = "en") -> Path:
     services = explanation.services
     names = services["name_cy" if lang == "cy" else "service"].to_list()
     bars: list[tuple[str, float, str]] = [(n, v, "add") for n, v in zip(names, services["iba"].to_list())]
-    bars.append((term("steps", "fixed", lang), steps["fixed"], "add"))
-    bars.append((term("screen", "ssa", lang), steps["ssa"], "total"))
-    bars.append((term("steps", "assumed_council_tax", lang), -steps["assumed_council_tax"], "add"))
-    bars.append((term("screen", "aef_formula", lang).replace("\n", " "), steps["aef_formula"], "total"))
+    bars.append((name_of("steps", "fixed", lang), steps["fixed"], "add"))
+    bars.append((name_of("screen", "ssa", lang), steps["ssa"], "total"))
+    bars.append((name_of("steps", "assumed_council_tax", lang), -steps["assumed_council_tax"], "add"))
+    bars.append((name_of("screen", "aef_formula", lang).replace("\n", " "), steps["aef_formula"], "total"))
     for key, sign in (("floor_topup", 1), ("cap_reduction", -1), ("self_funding", -1)):
         if abs(steps[key]) >= 0.5:
-            bars.append((term("steps", key, lang), sign * steps[key], "add"))
-    bars.append((term("screen", "aef", lang), steps["aef"], "total"))
+            bars.append((name_of("steps", key, lang), sign * steps[key], "add"))
+    bars.append((name_of("screen", "aef", lang), steps["aef"], "total"))
 
     figure, axes = plt.subplots(figsize=(max(8, 0.9 * len(bars)), 5))
     running = 0.0
@@ -121,8 +118,8 @@ def waterfall_chart(explanation, path: str | Path, lang: str = "en") -> Path:
                       textcoords="offset points", ha="center", fontsize=7)
     axes.set_ylim(top=1.08 * top / MILLION)
     axes.set_xticks(range(len(bars)), [b[0] for b in bars], rotation=35, ha="right", fontsize=8)
-    axes.set_ylabel(words("chart_waterfall_axis", lang))
-    axes.set_title(words("explain_title", lang, council=explanation.name(lang)))
+    axes.set_ylabel(name_of("words", "chart_waterfall_axis", lang))
+    axes.set_title(name_of("words", "explain_title", lang, council=explanation.name(lang)))
     axes.grid(axis="y", alpha=0.3)
     return save(figure, path)
 
@@ -136,18 +133,18 @@ def sweep_chart(result, path: str | Path, lang: str = "en") -> Path:
         # 22 councils and 20 colours: the second round of colours is dashed.
         axes.plot(result.values, result.pct_change[:, i], color=colours(i % 20), linewidth=1.2, label=name,
                   linestyle="-" if i < 20 else "--")
-        on_floor = result.floor_topup[:, i] >= 0.5
+        on_floor = is_on_floor(result.floor_topup[:, i])
         crossings = np.flatnonzero(on_floor[1:] != on_floor[:-1]) + 1
         for step in crossings:
             axes.scatter(result.values[step], result.pct_change[step, i], color=colours(i % 20), edgecolor="black", zorder=3, s=28)
-    axes.scatter([], [], color="white", edgecolor="black", s=28, label=words("chart_floor_crossed", lang))
+    axes.scatter([], [], color="white", edgecolor="black", s=28, label=name_of("words", "chart_floor_crossed", lang))
     floor = result.dataset.settlement.floor_percent
     if floor is not None:
-        axes.axhline(floor, color="black", linestyle="--", linewidth=1, label=words("chart_floor", lang, value=f"{floor:g}"))
+        axes.axhline(floor, color="black", linestyle="--", linewidth=1, label=name_of("words", "chart_floor", lang, value=f"{floor:g}"))
     service = result.dataset.service_name(result.service, lang)
-    axes.set_xlabel(words("sweep_axis", lang, indicator=result.indicator, service=service))
-    axes.set_ylabel(words("chart_pct_axis", lang))
-    axes.set_title(words("sweep_title", lang, indicator=result.indicator, service=service), fontsize=10)
+    axes.set_xlabel(name_of("words", "sweep_axis", lang, indicator=result.indicator, service=service))
+    axes.set_ylabel(name_of("words", "chart_pct_axis", lang))
+    axes.set_title(name_of("words", "sweep_title", lang, indicator=result.indicator, service=service), fontsize=10)
     axes.grid(alpha=0.3)
     axes.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=7)
     return save(figure, path)

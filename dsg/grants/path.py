@@ -1,6 +1,6 @@
-"""Grant moves and multi-year paths: dehypothecation, consolidation, transitions, roll-forward.
+"""The multi-year path: a scenario's grant moves and later years, settled year by year.
 
-One year at a time: the year's dehypothecations (those continuing from earlier years first,
+It sits above the formula and calls it. One year at a time: the year's dehypothecations (those continuing from earlier years first,
 then new ones in file order), then its consolidations, then the settlement. Between years,
 each council's AEF becomes its next base; ``aef_total`` and the service totals grow; the
 floor applies every year. Every figure of the report comes from :func:`run_path`.
@@ -8,88 +8,17 @@ floor applies every year. Every figure of the report comes from :func:`run_path`
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 import polars as pl
 
 from dsg.errors import InputError, Problem, raise_if
-from dsg.formula import kernels
-from dsg.formula.arrays import indicator_values, shares_of
 from dsg.formula.dataset import Dataset, indicator_problems
-from dsg.formula.settlement import Allocation, settle
-from dsg.grants.spec import KEY_CURRENT, Consolidation, Dehypothecation, Year
-
-NO_VALUE = math.nan
-# A council counts as protected by the floor when its top-up is at least this (£).
-PROTECTED = 0.5
-
-
-# --------------------------------------------------------------------------- grant tables
-
-
-def grant_amounts(dataset: Dataset) -> dict[str, np.ndarray]:
-    """Each grant's allocation to every council (0 where it has none), in file order."""
-    amounts: dict[str, np.ndarray] = {}
-    if dataset.grants is None:
-        return amounts
-    position = {code: i for i, code in enumerate(dataset.council_codes)}
-    for grant, code, amount in dataset.grants.select("grant", "ons_code", "amount").iter_rows():
-        amounts.setdefault(grant, np.zeros(len(position)))[position[code]] += amount
-    return amounts
-
-
-def with_grant_amounts(dataset: Dataset, amounts: dict[str, np.ndarray]) -> Dataset:
-    """The dataset holding these grant allocations (grants.csv's three columns)."""
-    codes = dataset.council_codes
-    rows = [(grant, code, float(values[i])) for grant, values in amounts.items() for i, code in enumerate(codes)]
-    frame = pl.DataFrame(rows, schema={"grant": pl.String, "ons_code": pl.String, "amount": pl.Float64}, orient="row")
-    return dataset.with_changes(grants=frame)
-
-
-def key_shares(dataset: Dataset, key: dict[str, float]) -> np.ndarray:
-    """Each council's share under a distribution key: sum_k w_k share[k, i]."""
-    return sum(weight * shares_of(indicator_values(dataset, indicator)) for indicator, weight in key.items())
-
-
-def protected_allocation(previous: np.ndarray, proposed: np.ndarray, protection_percent: float | None) -> tuple[np.ndarray, float]:
-    """``proposed`` with no council below (1 + p/100) x ``previous``, paid for inside the same
-    total by scaling back those above: the self-funded floor of the settlement (kernels.protect).
-
-    Returns the protected allocation and the rate taken from the gains (above 1: impossible).
-    """
-    if protection_percent is None:
-        return proposed.copy(), 0.0
-    topup, cap, self_funding = np.zeros_like(proposed), np.zeros_like(proposed), np.zeros_like(proposed)
-    rate, _, _ = kernels.protect(proposed, previous, float(protection_percent), NO_VALUE, True, topup, cap, self_funding)
-    return proposed + topup - self_funding, float(rate)
-
-
-def transfer(dataset: Dataset, move: Dehypothecation, amounts: np.ndarray) -> Dataset:
-    """The settlement side of a dehypothecation (SPEC §5): the service total and aef_total grow
-    by the amount moved, and each council's base by its part of it."""
-    moved = float(amounts.sum())
-    services = dataset.services
-    weights = dataset.weights
-    if move.into_service in services["service"].to_list():
-        services = services.with_columns(
-            pl.when(pl.col("service") == move.into_service).then(pl.col("total") + moved).otherwise(pl.col("total")).alias("total")
-        )
-    else:
-        services = pl.concat(
-            [services, pl.DataFrame({"service": [move.into_service], "total": [moved], "name_cy": [move.into_service]})],
-            how="diagonal_relaxed",
-        )
-        new_weights = pl.DataFrame(
-            {"service": [move.into_service] * len(move.weights), "indicator": list(move.weights), "weight": list(move.weights.values())}
-        )
-        weights = pl.concat([weights, new_weights], how="diagonal_relaxed")
-    settlement = dataset.settlement
-    if settlement.aef_total is not None:
-        settlement = replace(settlement, aef_total=settlement.aef_total + moved)
-    base = dataset.base.with_columns(pl.Series("base_aef", dataset.base["base_aef"].to_numpy() + amounts))
-    return dataset.with_changes(services=services, weights=weights, settlement=settlement, base=base)
+from dsg.formula.params import changed_settlement, on_floor
+from dsg.formula.scenario import KEY_CURRENT, Consolidation, Dehypothecation, Scenario, Year
+from dsg.formula.settle import Allocation, Settler
+from dsg.grants.moves import grant_amounts, key_shares, protected_allocation, transfer, with_grant_amounts
 
 
 # --------------------------------------------------------------------------- the path
@@ -136,7 +65,8 @@ class GrantPath:
 class PathRunner:
     """Runs the years of a scenario, collecting every problem instead of stopping at one."""
 
-    def __init__(self, dataset: Dataset, label: str):
+    def __init__(self, dataset: Dataset, label: str, settler: Settler | None = None):
+        self.settler = settler or Settler()
         self.dataset = dataset
         self.label = label
         self.amounts = grant_amounts(dataset)
@@ -174,7 +104,7 @@ class PathRunner:
 
     def settle(self, dataset: Dataset) -> Allocation | None:
         try:
-            return settle(dataset)
+            return self.settler.settle(dataset)
         except InputError as error:
             for problem in error.problems:
                 key = f"{self.where}: {problem.key}" if self.where else problem.key
@@ -225,7 +155,7 @@ class PathRunner:
                     "grant_before": float(amounts[i]),
                     "aef_gain": float(gain[i]),
                     "net": float(gain[i] - amounts[i]),
-                    "floor_protected": bool(after.councils["floor_topup"][i] >= PROTECTED),
+                    "floor_protected": bool(on_floor(after.councils["floor_topup"][i])),
                 }
             )
 
@@ -332,18 +262,19 @@ class PathRunner:
         if not self.path.allocations:
             return False
         dataset = self.dataset
-        settlement = dict(dataset.settlement.__dict__)
         growth = 1 + year.aef_growth_percent / 100
-        if settlement["aef_total"] is not None:
+        changes = dict(year.settlement)
+        if dataset.settlement.aef_total is not None:
             # Growth on last year's whole AEF, floor funding included: that is the base the
             # new year is compared with, so a Wales rise of g % is the like-for-like headline.
-            settlement["aef_total"] = float(self.path.final.councils["aef"].sum()) * growth
+            changes["aef_total"] = float(self.path.final.councils["aef"].sum()) * growth
         else:
-            settlement["notional_band_d"] *= growth
-        if isinstance(year.floor_percent, str):
-            settlement["floor_percent"] = None
-        elif year.floor_percent is not None:
-            settlement["floor_percent"] = year.floor_percent
+            changes["notional_band_d"] = dataset.settlement.notional_band_d * growth
+        # The year's parameters obey every rule of [settlement], named where they were written.
+        where = {key: f"{year.where}.{key}" for key in (*year.settlement, "aef_total", "notional_band_d")}
+        where["aef_total"] = where["notional_band_d"] = f"{year.where}.aef_growth_percent"
+        settlement, found = changed_settlement(dataset.settlement, self.label, where, **changes)
+        self.problems += found
         ssa_growth = 1 + (year.aef_growth_percent if year.ssa_growth_percent is None else year.ssa_growth_percent) / 100
         known_services = dataset.services["service"].to_list()
         for service in year.services:
@@ -385,10 +316,12 @@ class PathRunner:
             self.problems += found
             if found:
                 return False
+        if settlement is None:
+            return False
         base = dataset.base.with_columns(pl.Series("base_aef", self.path.final.councils["aef"].to_numpy()))
         self.dataset = dataset.with_changes(
             year=year.year,
-            settlement=replace(dataset.settlement, **settlement),
+            settlement=settlement,
             services=services,
             indicators=indicators,
             base=base,
@@ -396,13 +329,14 @@ class PathRunner:
         return True
 
 
-def run_path(start: Dataset, changed: Dataset, scenario) -> GrantPath:
+def run_path(start: Dataset, changed: Dataset, scenario: Scenario, settler: Settler | None = None) -> GrantPath:
     """Run a scenario's grant moves and years on ``changed`` (the dataset with the scenario's
     settlement, services and weights applied); ``start`` is the dataset before the scenario.
+    ``settler`` settles each distinct year and counterfactual once.
 
     Raises :class:`InputError` listing every problem of every year.
     """
-    runner = PathRunner(changed, scenario.source)
+    runner = PathRunner(changed, scenario.source, settler)
     seen = {changed.year}
     for year in scenario.years:
         if year.year in seen:
@@ -418,22 +352,3 @@ def run_path(start: Dataset, changed: Dataset, scenario) -> GrantPath:
     raise_if(runner.problems)
     runner.path.end_grants = dict(runner.amounts)
     return runner.path
-
-
-# Problems of the settlement itself, which grant checks on an unchanged dataset can raise too.
-SETTLEMENT_PROBLEMS = ("negative_band_d", "floor_not_self_fundable")
-
-
-def first_year(dataset: Dataset, scenario) -> tuple[Dataset, list[Problem]]:
-    """The scenario's own year with its top-level grant moves applied (what ``dsg run``
-    settles), and the problems found on the way."""
-    runner = PathRunner(dataset, scenario.source)
-    runner.run_year(dataset.year, scenario.dehypothecate, scenario.consolidate)
-    return runner.dataset, runner.problems
-
-
-def grant_problems(dataset: Dataset, scenario) -> list[Problem]:
-    """The problems of a scenario's grant moves alone, checked on a dataset that loaded; used
-    to list them with a scenario's other problems."""
-    _, problems = first_year(dataset, scenario)
-    return [p for p in problems if p.code not in SETTLEMENT_PROBLEMS]

@@ -8,10 +8,8 @@ import polars as pl
 
 from dsg.errors import InputError, Problem
 from dsg.formula.arrays import indicator_values, service_ibas, to_inputs
-from dsg.formula.settlement import Allocation
-
-# The indicator per-head figures and the "share against population" comparisons use.
-POPULATION = "population"
+from dsg.formula.dataset import Dataset
+from dsg.formula.settle import Allocation
 
 # The steps from SSA to AEF, in order.
 STEPS = ("ssa", "assumed_council_tax", "aef_formula", "floor_topup", "cap_reduction", "self_funding", "aef", "ndr", "rsg")
@@ -42,10 +40,10 @@ class Explanation:
         return self.name_cy if lang == "cy" else self.name_en
 
 
-def find_council(allocation: Allocation, query: str) -> int:
+def find_council(dataset: Dataset, query: str) -> int:
     """Index of the council named by ONS code or English or Welsh name, any case."""
     wanted = query.strip().casefold()
-    councils = allocation.dataset.councils
+    councils = dataset.councils
     for index, record in enumerate(councils.iter_rows(named=True)):
         if wanted in (record["ons_code"].casefold(), record["name_en"].casefold(), record["name_cy"].casefold()):
             return index
@@ -56,12 +54,14 @@ def find_council(allocation: Allocation, query: str) -> int:
 
 def explain(allocation: Allocation, council: str) -> Explanation:
     """Take one council's settlement apart (see :class:`Explanation`)."""
-    index = find_council(allocation, council)
+    index = find_council(allocation.dataset, council)
     dataset = allocation.dataset
     inputs = to_inputs(dataset)
     record = allocation.councils.row(index, named=True)
-    has_population = POPULATION in set(dataset.indicators["indicator"].to_list())
-    population_values = indicator_values(dataset, POPULATION) if has_population else None
+    # Per-head figures and "share against population" need the dataset's population_indicator.
+    population_indicator = dataset.settlement.population_indicator
+    has_population = population_indicator is not None
+    population_values = indicator_values(dataset, population_indicator) if population_indicator else None
     population = float(population_values[index]) if has_population else None
     population_share = float(population_values[index] / population_values.sum()) if has_population else None
     wales_population = float(population_values.sum()) if has_population else None

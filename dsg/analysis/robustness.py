@@ -7,18 +7,20 @@ arithmetic of the settlement.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
 
-from dsg.errors import InputError, Problem
+from dsg.analysis.options import TARGETS
+from dsg.errors import InputError, Problem, raise_if
 from dsg.formula import batch as batches
 from dsg.formula import kernels
 from dsg.formula.arrays import Inputs, indicator_values, to_inputs
 from dsg.formula.dataset import Dataset
-from dsg.formula.explain import find_council
-from dsg.formula.settlement import Allocation, settle, settle_inputs
+from dsg.formula.params import changed_settlement, on_floor
+from dsg.analysis.explain import find_council
+from dsg.formula.settle import Allocation, settle, settle_inputs
 
 # --------------------------------------------------------------------------- weights
 
@@ -166,7 +168,6 @@ def montecarlo(
 
 # --------------------------------------------------------------------------- goal seek
 
-TARGETS = ("floor-cost", "min-pct", "council-aef", "on-floor")
 # How each target is met: the metric at most / at least / equal to the value.
 TARGET_SENSE = {"floor-cost": "at_most", "min-pct": "at_least", "council-aef": "equals", "on-floor": "at_most"}
 MAX_ITERATIONS = 100
@@ -185,7 +186,16 @@ def parameter_setter(dataset: Dataset, parameter: str):
     """A function value -> Dataset for ``floor``, ``service:NAME`` or ``weight:SERVICE:INDICATOR``."""
     kind, _, rest = parameter.partition(":")
     if kind == "floor" and not rest:
-        return lambda value: dataset.with_changes(settlement=replace(dataset.settlement, floor_percent=value))
+
+        def with_floor(value):
+            # Every floor/cap rule of [settlement] holds for a floor tried by goal seek too.
+            settlement, problems = changed_settlement(
+                dataset.settlement, "--vary floor", {"floor_percent": "--range"}, floor_percent=value
+            )
+            raise_if(problems)
+            return dataset.with_changes(settlement=settlement)
+
+        return with_floor
     if kind == "service" and rest:
         if rest not in dataset.services["service"].to_list():
             raise InputError([Problem("--vary", "unknown_service", params={"value": rest})])
@@ -222,8 +232,8 @@ def target_metric(target: str, council: str | None):
         if target == "min-pct":
             return float(allocation.councils["pct_change"].min())
         if target == "on-floor":
-            return float((allocation.councils["floor_topup"] >= batches.FLOOR_EPSILON).sum())
-        return float(allocation.councils["aef"][find_council(allocation, council)])
+            return float(on_floor(allocation.councils["floor_topup"]).sum())
+        return float(allocation.councils["aef"][find_council(allocation.dataset, council)])
 
     return metric
 
@@ -251,6 +261,13 @@ def goalseek(
     if problems:
         raise InputError(problems)
     setter = parameter_setter(dataset, parameter)
+    # Both ends of the range must be allowed values, checked together.
+    for end in (low, high):
+        try:
+            setter(end)
+        except InputError as error:
+            problems += error.problems
+    raise_if(problems)
     metric = target_metric(target, council)
     sense = TARGET_SENSE[target]
 

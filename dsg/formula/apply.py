@@ -1,0 +1,94 @@
+"""A scenario's formula parts applied to a dataset: a pure ``Dataset -> Dataset``.
+
+SPEC §5 order: ``[settlement]``, ``[services]``, ``[weights]``. Grant moves and later years
+change the dataset year by year and are run by dsg.grants.path, above the formula; a
+``[weights."X"]`` table for a new block X that a grant creates waits for that grant.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from dsg.errors import Problem, raise_if
+from dsg.formula.dataset import Dataset, indicator_problems, weight_sum_problems
+from dsg.formula.params import Settlement, overlay, parse_settlement
+from dsg.formula.scenario import Scenario, all_moves
+
+WEIGHT_SCHEMA = {"service": pl.String, "indicator": pl.String, "weight": pl.Float64}
+
+
+def scenario_settlement(dataset: Dataset, scenario: Scenario) -> tuple[Settlement | None, list[Problem]]:
+    """The dataset's parameters with the scenario's over them, through every rule."""
+    return parse_settlement(overlay(dataset.settlement.as_dict(), scenario.settlement), scenario.source)
+
+
+def new_blocks(dataset: Dataset, scenario: Scenario) -> set[str]:
+    """Services that the scenario's grant moves create."""
+    return {move.into_service for move in all_moves(scenario)} - set(dataset.services["service"].to_list())
+
+
+def weight_frame(weights: dict[str, dict[str, float]]) -> pl.DataFrame:
+    rows = [(service, indicator, weight) for service, formula in weights.items() for indicator, weight in formula.items()]
+    return pl.DataFrame(rows, schema=WEIGHT_SCHEMA, orient="row")
+
+
+def formula_problems(dataset: Dataset, scenario: Scenario) -> list[Problem]:
+    """Every way the scenario's shape and formula parts do not fit the dataset."""
+    label = scenario.source
+    problems: list[Problem] = list(scenario.problems)
+    settlement, found = scenario_settlement(dataset, scenario)
+    problems += found
+    known_services = set(dataset.services["service"].to_list())
+    known_indicators = set(dataset.indicators["indicator"].to_list())
+    for service in scenario.services:
+        if service not in known_services:
+            problems.append(Problem(label, "unknown_service", key=f'services."{service}"', params={"value": service}))
+    used: dict[str, tuple[str, str]] = {}
+    blocks = new_blocks(dataset, scenario)
+    for service, formula in scenario.weights.items():
+        key = f'weights."{service}"'
+        if service not in known_services and service not in blocks:
+            problems.append(Problem(label, "unknown_service", key=key, params={"value": service}))
+        for indicator in formula:
+            if indicator not in known_indicators:
+                problems.append(Problem(label, "unknown_indicator", key=f"{key}.{indicator}", params={"value": indicator}))
+            else:
+                used.setdefault(indicator, (label, key))
+    checked = {s: f for s, f in scenario.weights.items() if s in known_services or s in blocks}
+    problems += weight_sum_problems(weight_frame(checked), label, key_of=lambda service: f'weights."{service}"')
+    if settlement is not None:
+        for key, indicator in settlement.indicators().items():
+            if key in scenario.settlement:
+                used.setdefault(indicator, (label, f"settlement.{key}"))
+    problems += indicator_problems(dataset.indicators, dataset.councils, used)
+    return problems
+
+
+def apply_scenario(dataset: Dataset, scenario: Scenario) -> Dataset:
+    """The dataset with the scenario's settlement, services and weights (SPEC §5), and the
+    scenario named in its provenance. Pure: ``dataset`` is unchanged and nothing is settled.
+
+    Raises :class:`dsg.InputError` listing every way the scenario does not fit.
+    """
+    raise_if(formula_problems(dataset, scenario))
+    settlement, _ = scenario_settlement(dataset, scenario)
+    known_services = set(dataset.services["service"].to_list())
+    services = dataset.services.with_columns(
+        pl.col("service").replace_strict(scenario.services, default=pl.col("total"), return_dtype=pl.Float64).alias("total")
+    )
+    replaced = [s for s in scenario.weights if s in known_services]
+    weights = pl.concat(
+        [dataset.weights.filter(~pl.col("service").is_in(replaced)), weight_frame({s: scenario.weights[s] for s in replaced})],
+        how="diagonal_relaxed",
+    )
+    return dataset.with_changes(
+        settlement=settlement,
+        services=services,
+        weights=weights,
+        provenance={
+            **dataset.provenance,
+            "scenario_file": scenario.source,
+            "scenario_name": scenario.name,
+            "scenario_sha256": scenario.sha256,
+        },
+    )

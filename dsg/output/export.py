@@ -1,0 +1,202 @@
+"""Exported tables: CSV, Parquet and XLSX, rounded, with provenance, written atomically.
+
+Money leaves dsg in whole pounds, each column rounded by largest remainder so that the
+council rows add up exactly to the rounded Wales total (SPEC §4). A CSV gets a provenance
+sidecar (``name.provenance.json``), Parquet carries it in its metadata, XLSX on a sheet.
+Files written together (a CSV and its sidecar, a grant report's five files) land together
+or not at all.
+"""
+
+from __future__ import annotations
+
+import json
+from contextlib import ExitStack
+from pathlib import Path
+
+import polars as pl
+
+from dsg.errors import Problem, raise_if
+from dsg.formula.settle import ALLOCATION_COLUMNS, MONEY_COLUMNS, Allocation
+from dsg.i18n import name_of
+from dsg.output.files import folder_problems, output_path_problems, sidecar_path, writing
+from dsg.output.formats import PCT_DECIMALS
+from dsg.output.provenance import allocation_provenance, comparison_provenance, provenance, stamped
+from dsg.output.rounding import round_half_up, rounded_by_group, whole_pounds
+from dsg.output import workbook
+
+
+def rounded_table(allocation: Allocation, lang: str = "en") -> pl.DataFrame:
+    """The SPEC §4 table as exported: whole pounds by largest remainder, pct_change to 6 dp."""
+    table = allocation.table(lang)
+    return table.with_columns(
+        *(pl.Series(c, whole_pounds(table[c].to_numpy())) for c in MONEY_COLUMNS),
+        pl.col("pct_change").round(PCT_DECIMALS),
+    )
+
+
+def write_table(table: pl.DataFrame, record: dict, target: Path) -> None:
+    """A CSV (with its provenance sidecar) or a Parquet file (provenance in its metadata)."""
+    with ExitStack() as files:
+        write_table_into(files, table, record, target)
+
+
+def write_table_into(files: ExitStack, table: pl.DataFrame, record: dict, target: Path) -> None:
+    """Write a table (and a CSV's sidecar) to temporary files that replace the real ones only
+    when ``files`` closes without error."""
+    if target.suffix.lower() != ".csv":
+        metadata = {"dsg_provenance": json.dumps(stamped(record), sort_keys=True, default=str)}
+        table.write_parquet(files.enter_context(writing(target)), metadata=metadata)
+        return
+    # The sidecar holds the date; the CSV itself stays byte-identical for the same inputs.
+    table.write_csv(files.enter_context(writing(target)))
+    text = json.dumps(stamped(record), indent=2, sort_keys=True, default=str) + "\n"
+    files.enter_context(writing(sidecar_path(target))).write_text(text, encoding="utf-8")
+
+
+def write_allocation(allocation, path: str | Path, lang: str = "en", years: list[str] | None = None) -> Path:
+    """Write the SPEC §4 table to CSV, Parquet or XLSX (chosen by extension), atomically.
+
+    ``allocation`` is one Allocation, or several (one per year of a path, named by
+    ``years``): then XLSX has a sheet per year and CSV / Parquet a leading ``year`` column,
+    money rounded within each year.
+    """
+    raise_if(output_path_problems(path))
+    target = Path(path)
+    allocations = list(allocation) if isinstance(allocation, (list, tuple)) else [allocation]
+    tables = [rounded_table(a, lang) for a in allocations]
+    if len(allocations) > 1:
+        assert years is not None and len(years) == len(allocations)
+        record = allocation_provenance(allocations[0], years=", ".join(years))
+    else:
+        record = allocation_provenance(allocations[0])
+    if target.suffix.lower() == ".xlsx":
+        if len(allocations) > 1:
+            sheets = list(zip(years or [], tables))
+        else:
+            sheets = [(name_of("words", "allocation_sheet", lang), tables[0])]
+        with writing(target) as temporary:
+            workbook.allocation_workbook(temporary, sheets, ALLOCATION_COLUMNS, record, lang)
+    elif len(allocations) > 1:
+        long = pl.concat(t.select(pl.lit(y).alias("year"), *ALLOCATION_COLUMNS) for y, t in zip(years or [], tables))
+        write_table(long, record, target)
+    else:
+        write_table(tables[0], record, target)
+    return target
+
+
+def rounded_comparison(comparison, lang: str = "en", decompositions=None) -> pl.DataFrame:
+    """The long comparison table as exported: whole pounds by largest remainder within each
+    scenario; with decompositions, one ``cause_<name>`` column per cause (0 where unchanged)."""
+    from dsg.analysis.compare import MONEY
+    from dsg.analysis.decompose import CAUSES
+
+    table = rounded_by_group(comparison.long_table(lang), MONEY, ("scenario",))
+    frames = []
+    for index, label in enumerate(comparison.labels):
+        part = table.filter(pl.col("scenario") == label)
+        if decompositions is not None:
+            parts = decompositions[index].parts
+            part = part.with_columns(
+                pl.Series(
+                    f"cause_{cause}",
+                    whole_pounds(parts[cause].to_numpy()) if cause in parts.columns else [0] * part.height,
+                    dtype=pl.Int64,
+                )
+                for cause, _ in CAUSES
+            )
+        frames.append(part)
+    return pl.concat(frames).with_columns(
+        pl.col("pct_difference").round(PCT_DECIMALS),
+        pl.col("difference_per_head", "difference_per_band_d").round(2),
+    )
+
+
+def write_comparison(comparison, path: str | Path, lang: str = "en", decompositions=None) -> Path:
+    """CSV / Parquet: the long comparison table. XLSX: the finance-team workbook
+    (summary, allocations, differences, decomposition, IBAs, indicators, provenance)."""
+    raise_if(output_path_problems(path))
+    target = Path(path)
+    record = comparison_provenance(comparison)
+    if target.suffix.lower() != ".xlsx":
+        write_table(rounded_comparison(comparison, lang, decompositions), record, target)
+        return target
+    summary = pl.DataFrame(comparison.wales_summary(lang))
+    money = [c for c in summary.columns if c in workbook.COMPARISON_KINDS and workbook.COMPARISON_KINDS[c] == "money"]
+    summary = summary.with_columns(pl.col(c).map_elements(round_half_up, return_dtype=pl.Float64) for c in money)
+    sheet_names = [name_of("words", "scenario_sheet", lang, number=n) for n in range(1, summary.height + 1)]
+    summary = summary.with_columns(pl.Series("sheet", sheet_names)).select("sheet", *summary.columns)
+    allocations = [(name_of("words", "baseline", lang), rounded_table(comparison.baseline, lang))]
+    allocations += [(name, rounded_table(a, lang)) for name, a in zip(sheet_names, comparison.scenarios)]
+    decomposition = None
+    if decompositions is not None:
+        frames = [
+            d.table(lang).with_columns(
+                pl.lit(label).alias("scenario"), pl.lit(name_of("causes", d.method, lang)).alias("method")
+            ).select("scenario", "method", *d.table(lang).columns)
+            for label, d in zip(comparison.labels, decompositions)
+        ]
+        decomposition = pl.concat(frames, how="diagonal").fill_null(0.0)
+    with writing(target) as temporary:
+        workbook.comparison_workbook(
+            temporary, lang, summary, allocations, rounded_comparison(comparison, lang), decomposition,
+            comparison.iba_table(lang), comparison.indicator_table(lang), record,
+        )
+    return target
+
+
+GRANT_FILES = ("dehypothecation", "consolidation", "multiyear", "hypothecation")
+
+
+def grant_tables(report, lang: str = "en") -> dict[str, pl.DataFrame]:
+    """The four report tables as exported: whole pounds adding up within each year and grant,
+    percentages to 6 decimals."""
+    year = ("year",) if report.multi_year else ()
+    return {
+        "dehypothecation": rounded_by_group(report.dehypothecation(lang), ("grant_before", "aef_gain", "net"), (*year, "grant")),
+        "consolidation": rounded_by_group(report.consolidation(lang), ("old", "new", "change"), (*year, "grant")).with_columns(
+            pl.col("pct_change").round(PCT_DECIMALS)
+        ),
+        "multiyear": rounded_by_group(report.multiyear(lang), ("base_aef", "aef", "change", "floor_topup"), ("year",)).with_columns(
+            pl.col("pct_change").round(PCT_DECIMALS)
+        ),
+        "hypothecation": rounded_by_group(
+            report.hypothecation(lang), ("aef_before", "grants_before", "aef_after", "grants_after")
+        ).with_columns(pl.col("level_before", "level_after").round(PCT_DECIMALS)),
+    }
+
+
+def grant_report_problems(directory: str | Path) -> list[Problem]:
+    """Why a grant report could not be written into ``directory`` (made if missing)."""
+    folder = Path(directory)
+    problems = folder_problems(folder, str(directory))
+    for name in (*(f"{n}.csv" for n in GRANT_FILES), "grants.xlsx"):
+        if (folder / name).is_dir():
+            problems.append(Problem(str(folder / name), "is_a_folder"))
+    return problems
+
+
+def write_grant_report(report, directory: str | Path, lang: str = "en") -> list[Path]:
+    """dehypothecation.csv, consolidation.csv, multiyear.csv and hypothecation.csv (each
+    with its provenance sidecar), and grants.xlsx holding all of them."""
+    raise_if(grant_report_problems(directory))
+    folder = Path(directory)
+    tables = grant_tables(report, lang)
+    record = provenance(report.path.final.dataset, years=", ".join(report.path.years))
+    written = [folder / f"{name}.csv" for name in GRANT_FILES] + [folder / "grants.xlsx"]
+    with ExitStack() as files:
+        for name, target in zip(GRANT_FILES, written):
+            write_table_into(files, tables[name], record, target)
+        workbook.grant_workbook(files.enter_context(writing(written[-1])), lang, tables, record)
+    return written
+
+
+def write_frame(frame: pl.DataFrame, path: str | Path, record: dict, lang: str = "en", kinds: dict | None = None) -> Path:
+    """Any result table to CSV / Parquet (with provenance) or a one-sheet XLSX."""
+    raise_if(output_path_problems(path))
+    target = Path(path)
+    if target.suffix.lower() != ".xlsx":
+        write_table(frame, record, target)
+        return target
+    with writing(target) as temporary:
+        workbook.frame_workbook(temporary, lang, frame, kinds or {}, record)
+    return target

@@ -1,0 +1,81 @@
+"""What produced a file: the one provenance builder every export uses.
+
+A table that leaves dsg carries the dataset (name, source, content hashes, licence), the
+scenario (file, name, hash), the settlement parameters and the dsg version, so that a
+figure in a circulated workbook can be traced and reproduced.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from importlib.metadata import PackageNotFoundError, version
+
+SCENARIO_KEYS = ("scenario_file", "scenario_name", "scenario_sha256")
+
+
+def dsg_version() -> str:
+    try:
+        return version("dsg")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def provenance(dataset, *, scenario: bool = True, **extra) -> dict:
+    """The dataset's provenance (and its scenario's, unless ``scenario=False``), the dsg
+    version and any ``extra`` facts of the result (options, years, ...)."""
+    source = dict(dataset.provenance)
+    if not scenario:
+        for key in SCENARIO_KEYS:
+            source.pop(key, None)
+    return {"dsg_version": dsg_version(), **source, **extra}
+
+
+def settlement_facts(allocation) -> dict:
+    """The parameters a settlement ran with and its Wales scalars."""
+    return {
+        "settlement": allocation.dataset.settlement.as_dict(),
+        "notional_band_d": allocation.notional_band_d,
+        "aef_total": allocation.aef_total,
+        "floor_cost": allocation.floor_cost,
+    }
+
+
+def allocation_provenance(allocation, **extra) -> dict:
+    return provenance(allocation.dataset, **settlement_facts(allocation), **extra)
+
+
+def scenario_summary(allocation) -> dict:
+    """One side of a comparison: its scenario file and hash, parameters and floor cost."""
+    source = allocation.dataset.provenance
+    return {
+        "file": source.get("scenario_file", ""),
+        "sha256": source.get("scenario_sha256", ""),
+        "settlement": allocation.dataset.settlement.as_dict(),
+        "floor_cost": allocation.floor_cost,
+    }
+
+
+def comparison_provenance(comparison) -> dict:
+    baseline = {"label": comparison.baseline_label, **scenario_summary(comparison.baseline)}
+    scenarios = {
+        str(number): {"label": label, **scenario_summary(allocation)}
+        for number, (label, allocation) in enumerate(zip(comparison.labels, comparison.scenarios), start=1)
+    }
+    return provenance(comparison.baseline.dataset, scenario=False, baseline=baseline, scenarios=scenarios)
+
+
+def stamped(record: dict) -> dict:
+    """Provenance with the time of writing (UTC), for the places that may carry a date."""
+    return {**record, "written": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+
+
+def flatten(record: dict, prefix: str = "") -> list[tuple[str, str]]:
+    """Nested provenance as (dotted key, text) rows, for a two-column sheet."""
+    rows = []
+    for key, value in record.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            rows += flatten(value, f"{name}.")
+        else:
+            rows.append((name, str(value)))
+    return rows

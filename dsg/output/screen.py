@@ -1,0 +1,426 @@
+"""On-screen rendering with rich: £ thousand, % to one decimal, a Wales row, words in en or cy."""
+
+from __future__ import annotations
+
+import shutil
+
+import polars as pl
+from rich.console import Console
+from rich.table import Table
+
+from dsg.formula.settle import ALLOCATION_COLUMNS, MONEY_COLUMNS, Allocation
+from dsg.i18n import message, name_of
+from dsg.output.formats import SCREEN, band_d, percent, percent_setting, pounds, signed_pounds, thousands
+from dsg.output.rounding import largest_remainder
+
+# The ONS code is in exports; names are enough on screen.
+SCREEN_COLUMNS = ALLOCATION_COLUMNS[1:]
+
+
+def screen_columns(allocation: Allocation) -> tuple[str, ...]:
+    """Columns to show: the cap and self-funding columns only when that mechanism is on.
+
+    Exports always carry every SPEC §4 column; on screen, width is scarce and the
+    summary lines already say when there is no cap or the floor is paid on top.
+    """
+    settlement = allocation.dataset.settlement
+    hidden = set()
+    if settlement.cap_percent is None:
+        hidden.add("cap_reduction")
+    if settlement.floor_funding != "self" or settlement.floor_percent is None:
+        hidden.add("self_funding")
+    return tuple(c for c in SCREEN_COLUMNS if c not in hidden)
+
+
+def allocation_table(allocation: Allocation, lang: str = "en") -> Table:
+    """The SPEC §4 table in £ thousand, rounded so that the rows add up to the Wales row."""
+    frame = allocation.table(lang)
+    columns = screen_columns(allocation)
+    shown = frame.with_columns(
+        pl.Series(column, largest_remainder(frame[column].to_numpy(), 1000.0)) for column in columns if column in MONEY_COLUMNS
+    )
+    totals = allocation.wales_totals()
+    footer = {"council": name_of("words", "wales", lang), "pct_change": percent(100.0 * totals["change"] / totals["base_aef"])}
+    footer.update({c: thousands(float(shown[c].sum())) for c in columns if c in MONEY_COLUMNS})
+    kinds = {"council": "text", "pct_change": "pct", "rank": "int"}
+    return frame_table(
+        shown,
+        [(c, name_of("screen", c, lang), kinds.get(c, "thousands")) for c in columns],
+        title=allocation.dataset.title(lang),
+        footer=footer,
+        caption=name_of("words", "pounds_thousand", lang),
+    )
+
+
+def settlement_summary(allocation: Allocation, lang: str = "en") -> list[str]:
+    """The Wales figures under the table: Band D, AEF shared, floor and its cost."""
+    settlement = allocation.dataset.settlement
+    floor = (
+        f"{percent_setting(settlement.floor_percent)} ({name_of('words', 'funded_' + settlement.floor_funding, lang)})"
+        if settlement.floor_percent is not None
+        else name_of("words", "none", lang)
+    )
+    cap = percent_setting(settlement.cap_percent) if settlement.cap_percent is not None else name_of("words", "none", lang)
+    lines = [
+        f"{name_of('words', 'notional_band_d', lang)}: {band_d(allocation.notional_band_d)}",
+        f"{name_of('words', 'aef_total', lang)}: {pounds(allocation.aef_total)}",
+        f"{name_of('words', 'floor', lang)}: {floor}; {name_of('words', 'cap', lang)}: {cap}",
+        f"{name_of('words', 'floor_cost', lang)}: {pounds(allocation.floor_cost)}",
+    ]
+    if settlement.floor_funding == "self" and settlement.floor_percent is not None:
+        lines.append(f"{name_of('words', 'self_funding_rate', lang)}: {100 * allocation.self_funding_rate:.2f} %")
+    scenario = allocation.dataset.provenance.get("scenario_file")
+    if scenario:
+        name = allocation.dataset.provenance.get("scenario_name") or ""
+        lines.append(f"{name_of('words', 'scenario', lang)}: {scenario}" + (f" ({name})" if name else ""))
+    return lines
+
+
+def print_allocation(allocation: Allocation, lang: str = "en", console: Console | None = None) -> None:
+    print_wide(allocation_table(allocation, lang), console)
+    warnings = [
+        f"[yellow]{name_of('words', 'warning', lang)}:[/yellow] {message(warning.code, lang, **warning.params)}"
+        for warning in allocation.warnings
+    ]
+    print_lines([*settlement_summary(allocation, lang), *warnings], console)
+
+
+def print_lines(lines, console: Console | None = None) -> None:
+    """Lines under a table, unwrapped (a terminal wraps them itself)."""
+    console = console or Console()
+    for line in lines:
+        console.print(line, highlight=False, soft_wrap=True)
+
+
+# --------------------------------------------------------------------------- generic tables
+
+def frame_table(
+    frame, columns: list[tuple[str, str, str]], title: str = "", footer: dict | None = None, caption: str = ""
+) -> Table:
+    """A rich table from a frame: ``columns`` are (column, header, format) with a formats.SCREEN key.
+
+    Figures never wrap; headers may. ``footer`` maps columns to already formatted text.
+    """
+    table = Table(title=title, caption=caption, show_footer=footer is not None, header_style="bold", footer_style="bold")
+    for column, header, kind in columns:
+        cells = ["" if v is None else SCREEN[kind](v) for v in frame[column].to_list()]
+        foot = (footer or {}).get(column, "")
+        table.add_column(
+            header,
+            footer=foot,
+            justify="left" if kind == "text" else "right",
+            min_width=max(len(text) for text in [*cells, foot, "-"]),
+        )
+    for row in zip(*(["" if v is None else SCREEN[kind](v) for v in frame[c].to_list()] for c, _, kind in columns)):
+        table.add_row(*row)
+    return table
+
+
+def print_wide(table: Table, console: Console | None = None) -> None:
+    """Print a table at its natural width.
+
+    Figures are never squeezed: when the terminal (or a pipe's 80 columns) is too narrow,
+    the table keeps its width and lines run on.
+    """
+    if console is None:
+        needed = Console(width=1000).measure(table).maximum
+        console = Console(width=max(shutil.get_terminal_size().columns, needed))
+    console.print(table)
+
+
+
+
+# --------------------------------------------------------------------------- compare
+
+
+def comparison_tables(comparison, lang: str = "en", sort: str = "order", by_region: bool = False) -> list:
+    """For each scenario: its table of councils (or regions) and the Wales summary lines.
+
+    When a side moves specific grants, the table shows each council's grants before and
+    after and the net change (AEF and grants), on which gains and losses are counted."""
+    grants = comparison.moves_grants
+    blocks = []
+    for index, summary in enumerate(comparison.wales_summary(lang)):
+        title = name_of("words", "comparison_title", lang, scenario=summary["scenario"], baseline=comparison.baseline_label)
+        footer = {
+            "council": name_of("words", "wales", lang),
+            "region": name_of("words", "wales", lang),
+            "pct_difference": percent(summary["pct_difference"]),
+        }
+        if by_region:
+            frame = comparison.by_region(lang).filter(pl.col("scenario") == summary["scenario"])
+            columns = [("region", "text"), ("councils", "int"), ("aef_baseline", "thousands"), ("aef", "thousands"),
+                       ("difference", "thousands"), ("pct_difference", "pct"), ("floor_topup", "thousands")]
+            footer["councils"] = str(int(frame["councils"].sum()))
+            title = name_of("words", "regions_title", lang, scenario=summary["scenario"])
+        else:
+            frame = comparison.scenario_table(index, lang, sort)
+            columns = [("council", "text"), ("aef_baseline", "thousands"), ("aef", "thousands"), ("difference", "thousands"),
+                       ("pct_difference", "pct"), ("floor_topup", "thousands"), ("rank_change", "signed_int")]
+        if grants:
+            columns[-1:-1] = [("grants_baseline", "thousands"), ("grants", "thousands"), ("net_difference", "thousands")]
+        # Each money column in £ thousand, rounded so that the rows add up to the Wales row.
+        money = [c for c, kind in columns if kind == "thousands"]
+        frame = frame.with_columns(pl.Series(c, largest_remainder(frame[c].to_numpy(), 1000.0)) for c in money)
+        footer.update({c: thousands(float(frame[c].sum())) for c in money})
+        headed = [(c, name_of("columns", c, lang), kind) for c, kind in columns]
+        table = frame_table(frame, headed, title=title, footer=footer, caption=name_of("words", "pounds_thousand", lang))
+        lines = [
+            f"{name_of('columns', 'floor_cost_baseline', lang)}: {pounds(summary['floor_cost_baseline'])}; "
+            f"{name_of('columns', 'floor_cost', lang)}: {pounds(summary['floor_cost'])}",
+            f"{name_of('columns', 'gaining', lang)}: {summary['gaining']}; {name_of('columns', 'losing', lang)}: {summary['losing']}; "
+            f"{name_of('columns', 'on_floor', lang)}: {summary['on_floor']}",
+            f"{name_of('columns', 'largest_gain_council', lang)}: {summary['largest_gain_council']} ({signed_pounds(summary['largest_gain'])}); "
+            f"{name_of('columns', 'largest_loss_council', lang)}: {summary['largest_loss_council']} ({signed_pounds(summary['largest_loss'])})",
+        ]
+        if grants:
+            lines.insert(1, name_of("words", "net_note", lang))
+        if by_region:
+            lines.append(name_of("words", "regions_source", lang))
+        blocks.append((table, lines))
+    return blocks
+
+
+
+
+def decomposition_table(decomposition, scenario_label: str, lang: str = "en") -> tuple[Table, list[str]]:
+    frame = decomposition.table(lang)
+    measure = name_of("screen", decomposition.measure, lang)
+    title = name_of(
+        "words",        "decomposition_title", lang, measure=measure, scenario=scenario_label, method=name_of("causes", decomposition.method, lang)
+    )
+    columns = [("council", name_of("columns", "council", lang), "text")]
+    columns += [(cause, name_of("causes", cause, lang), "thousands") for cause in decomposition.causes]
+    columns.append(("total", name_of("causes", "total", lang), "thousands"))
+    footer = {"council": name_of("words", "wales", lang)}
+    footer.update({c: thousands(float(frame[c].sum())) for c in (*decomposition.causes, "total")})
+    table = frame_table(frame, columns, title=title, footer=footer, caption=name_of("words", "pounds_thousand", lang))
+    lines = [name_of("words", "decomposition_note" if decomposition.causes else "no_change", lang)]
+    return table, lines
+
+
+# --------------------------------------------------------------------------- explain
+
+
+def explanation_tables(explanation, lang: str = "en") -> tuple[list[str], list[Table], list[str]]:
+    """Header lines, the three tables (steps, services, indicators) and closing notes."""
+    figures = explanation.figures
+    head = [f"[bold]{name_of('words', 'explain_title', lang, council=explanation.name(lang))}[/bold] ({explanation.ons_code})"]
+    if figures["population"]:
+        head.append(f"{name_of('words', 'population', lang)}: {figures['population']:,.0f} ({100 * figures['population_share']:.2f} %)")
+    head.append(f"{name_of('words', 'band_d_equivalents', lang)}: {figures['taxbase']:,.0f}")
+    head.append(f"{name_of('words', 'notional_band_d', lang)}: {band_d(figures['notional_band_d'])}")
+    if figures["floor_level"] is not None:
+        head.append(f"{name_of('words', 'floor_level', lang)} ({percent_setting(figures['floor_percent'])}): {pounds(figures['floor_level'])}")
+
+    steps = explanation.steps.with_columns(
+        pl.col("key").replace_strict({k: name_of("steps", k, lang) for k in explanation.steps["key"]}).alias("step")
+    )
+    has_heads = figures["population"] is not None
+    step_columns = [("step", name_of("columns", "step", lang), "text"), ("amount", "£", "pounds")]
+    if has_heads:
+        step_columns.append(("per_head", name_of("columns", "per_head", lang), "pounds2"))
+    tables = [frame_table(steps, step_columns, title=name_of("words", "steps_title", lang))]
+
+    services = explanation.services.with_columns(
+        (pl.col("name_cy") if lang == "cy" else pl.col("service")).alias("label")
+    )
+    service_columns = [
+        ("label", name_of("columns", "service", lang), "text"),
+        ("iba", name_of("columns", "iba", lang) + " (£)", "pounds"),
+        ("share", name_of("columns", "share", lang) + " %", "share"),
+    ]
+    if has_heads:
+        service_columns += [
+            ("per_head", name_of("columns", "per_head", lang), "pounds2"),
+            ("wales_per_head", name_of("columns", "wales_per_head", lang), "pounds2"),
+            ("index", name_of("columns", "index", lang), "ratio"),
+        ]
+    tables.append(frame_table(services, service_columns, title=name_of("words", "services_title", lang)))
+
+    indicator_columns = [
+        ("indicator", name_of("columns", "indicator", lang), "text"),
+        ("value", name_of("columns", "value", lang), "number"),
+        ("share", name_of("columns", "share", lang) + " %", "share"),
+    ]
+    if has_heads:
+        indicator_columns += [
+            ("population_share", name_of("columns", "population_share", lang) + " %", "share"),
+            ("ratio", name_of("columns", "ratio", lang), "ratio"),
+        ]
+    indicator_columns.append(("council_pounds", name_of("columns", "council_pounds", lang), "pounds"))
+    tables.append(frame_table(explanation.indicators, indicator_columns, title=name_of("words", "indicators_title", lang)))
+    return head, tables, [name_of("words", "residual_note", lang)]
+
+
+# --------------------------------------------------------------------------- grants
+
+
+def grant_name(report_or_dataset, grant: str, lang: str) -> str:
+    """A grant's name in ``lang`` from the dataset's grant catalogue (else as written)."""
+    dataset = getattr(report_or_dataset, "dataset", report_or_dataset)
+    catalogue = dataset.grant_catalogue
+    if lang == "cy" and catalogue is not None:
+        names = dict(catalogue.select("grant", "name_cy").iter_rows())
+        return names.get(grant) or grant
+    return grant
+
+
+def catalogue_table(frame, dataset_name: str, lang: str = "en") -> Table:
+    columns = [
+        ("name", name_of("columns", "grant", lang), "text"),
+        ("total", "£", "pounds"),
+        ("year", name_of("columns", "year", lang), "text"),
+        ("key", name_of("columns", "key", lang), "text"),
+        ("key_status", name_of("columns", "key_status", lang), "text"),
+        ("source", name_of("columns", "source", lang), "text"),
+    ]
+    footer = {"name": name_of("words", "wales", lang), "total": f"{float(frame['total'].sum()):,.0f}"}
+    return frame_table(frame, columns, title=name_of("words", "catalogue_title", lang, dataset=dataset_name), footer=footer)
+
+
+def grant_report_tables(report, lang: str = "en") -> list[Table]:
+    """Dehypothecation and consolidation per grant and year, the years, hypothecation levels."""
+    tables = []
+    caption = name_of("words", "pounds_thousand", lang)
+    moves = report.dehypothecation(lang)
+    yes, no = name_of("words", "yes", lang), name_of("words", "no", lang)
+    for (grant, year), part in group_rows(moves):
+        part = part.with_columns(pl.col("floor_protected").replace_strict({True: yes, False: no}, return_dtype=pl.String))
+        columns = [
+            ("council", name_of("columns", "council", lang), "text"),
+            ("grant_before", name_of("columns", "grant_before", lang), "thousands"),
+            ("aef_gain", name_of("columns", "aef_gain", lang), "thousands"),
+            ("net", name_of("columns", "net", lang), "thousands"),
+            ("floor_protected", name_of("columns", "floor_protected", lang), "text"),
+        ]
+        footer = {"council": name_of("words", "wales", lang)} | {c: thousands(float(part[c].sum())) for c in ("grant_before", "aef_gain", "net")}
+        title = name_of("words", "dehypothecation_title", lang, grant=grant_name(report, grant, lang), year=year or report.path.years[0])
+        tables.append(frame_table(part, columns, title=title, footer=footer, caption=caption))
+    for (grant, year), part in group_rows(report.consolidation(lang)):
+        columns = [
+            ("council", name_of("columns", "council", lang), "text"),
+            ("old", name_of("columns", "old", lang), "thousands"),
+            ("new", name_of("columns", "new", lang), "thousands"),
+            ("change", name_of("columns", "change", lang), "thousands"),
+            ("pct_change", name_of("columns", "pct_change", lang), "pct"),
+        ]
+        old, new = float(part["old"].sum()), float(part["new"].sum())
+        footer = {
+            "council": name_of("words", "wales", lang), "old": thousands(old), "new": thousands(new),
+            "change": thousands(new - old), "pct_change": percent(100 * (new - old) / old) if old else "",
+        }
+        title = name_of("words", "consolidation_title", lang, grant=grant_name(report, grant, lang), year=year or report.path.years[0])
+        tables.append(frame_table(part, columns, title=title, footer=footer, caption=caption))
+    tables.append(multiyear_table(report, lang))
+    hypothecation = report.hypothecation(lang)
+    wales = report.hypothecation_wales()
+    columns = [
+        ("council", name_of("columns", "council", lang), "text"),
+        ("grants_before", name_of("columns", "grants_before", lang), "thousands"),
+        ("level_before", name_of("columns", "level_before", lang), "pct"),
+        ("grants_after", name_of("columns", "grants_after", lang), "thousands"),
+        ("level_after", name_of("columns", "level_after", lang), "pct"),
+    ]
+    footer = {
+        "council": name_of("words", "wales", lang),
+        "grants_before": thousands(wales["grants_before"]), "level_before": percent(wales["level_before"]),
+        "grants_after": thousands(wales["grants_after"]), "level_after": percent(wales["level_after"]),
+    }
+    tables.append(frame_table(hypothecation, columns, title=name_of("words", "hypothecation_title", lang), footer=footer, caption=caption))
+    return tables
+
+
+def group_rows(frame) -> list[tuple[tuple[str, str], "pl.DataFrame"]]:
+    """A report table split by grant and year (the year column exists only over several years)."""
+    if frame.height == 0:
+        return []
+    keys = ["grant", "year"] if "year" in frame.columns else ["grant"]
+    groups = []
+    for key, part in frame.group_by(keys, maintain_order=True):
+        grant, year = (key[0], key[1]) if len(key) == 2 else (key[0], "")
+        groups.append(((grant, year), part))
+    return groups
+
+
+def multiyear_table(report, lang: str = "en") -> Table:
+    """Council x year: AEF (£ thousand) and % change on the year's adjusted base."""
+    frame = report.multiyear(lang)
+    years = report.path.years
+    wide = frame.filter(pl.col("year") == years[0]).select("ons_code", "council")
+    columns = [("council", name_of("columns", "council", lang), "text")]
+    footer = {"council": name_of("words", "wales", lang)}
+    wales = report.multiyear_wales()
+    for index, year in enumerate(years):
+        part = frame.filter(pl.col("year") == year)
+        wide = wide.with_columns(
+            pl.Series(f"aef_{index}", largest_remainder(part["aef"].to_numpy(), 1000.0)),
+            pl.Series(f"pct_{index}", part["pct_change"].to_numpy()),
+        )
+        columns += [(f"aef_{index}", f"{name_of('screen', 'aef', lang)} {year}", "thousands"), (f"pct_{index}", f"% {year}", "pct")]
+        footer[f"aef_{index}"] = thousands(float(wide[f"aef_{index}"].sum()))
+        footer[f"pct_{index}"] = percent(wales["pct_change"][index])
+    table = frame_table(wide, columns, title=name_of("words", "multiyear_title", lang), footer=footer,
+                        caption=name_of("words", "pounds_thousand", lang))
+    return table
+
+
+def multiyear_lines(report, lang: str = "en") -> list[str]:
+    """Per year: the AEF shared by the formula and the floor cost."""
+    lines = []
+    for row in report.multiyear_wales().iter_rows(named=True):
+        lines.append(
+            f"{row['year']}: {name_of('words', 'aef_total', lang)} {pounds(row['aef_total'])}; "
+            f"{name_of('words', 'floor_cost', lang)} {pounds(row['floor_cost'])}"
+        )
+    return lines
+
+
+# --------------------------------------------------------------------------- robustness
+
+
+def sweep_frame(result, lang: str = "en"):
+    """Council x step % change, one column per weight value."""
+    from dsg.analysis.compare import unique_labels
+
+    frame = pl.DataFrame({"council": result.dataset.council_names(lang)})
+    names = unique_labels([f"{value:.4g}" for value in result.values])  # close weights can print alike
+    return frame.with_columns(pl.Series(name, result.pct_change[step]) for step, name in enumerate(names))
+
+
+def sweep_table(result, lang: str = "en") -> Table:
+    frame = sweep_frame(result, lang)
+    service = result.dataset.service_name(result.service, lang)
+    title = name_of("words", "sweep_title", lang, service=service, indicator=result.indicator)
+    columns = [("council", name_of("columns", "council", lang), "text")] + [(c, c, "pct") for c in frame.columns[1:]]
+    return frame_table(frame, columns, title=title, caption=name_of("words", "sweep_caption", lang))
+
+
+def montecarlo_frame(result, lang: str = "en"):
+    """Per council: central % change, mean, p5, p50, p95, min, max, probability on the floor."""
+    summary = result.summary
+    percentiles = result.percentiles()
+    return pl.DataFrame(
+        {
+            "ons_code": result.dataset.council_codes,
+            "council": result.dataset.council_names(lang),
+            "pct_central": result.central,
+            "pct_mean": summary.mean,
+            "pct_p5": percentiles["p5"],
+            "pct_p50": percentiles["p50"],
+            "pct_p95": percentiles["p95"],
+            "pct_min": summary.lows,
+            "pct_max": summary.highs,
+            "probability_on_floor": summary.probability_on_floor,
+        }
+    )
+
+
+def montecarlo_table(result, lang: str = "en") -> Table:
+    frame = montecarlo_frame(result, lang)
+    columns = [("council", name_of("columns", "council", lang), "text")]
+    columns += [(c, name_of("columns", c, lang), "pct2") for c in frame.columns[2:-1]]
+    columns.append(("probability_on_floor", name_of("columns", "probability_on_floor", lang), "ratio"))
+    title = name_of("words", "montecarlo_title", lang, samples=f"{result.samples:,}", seed=result.seed,
+                         concentration=f"{result.concentration:g}", noise=f"{result.indicator_noise:g}")
+    return frame_table(frame, columns, title=title)
