@@ -13,12 +13,12 @@ import pytest
 
 from dsg import load_dataset
 from dsg.analysis.bench import bench_batch
+from dsg.analysis.decompose import decompose_comparison
 from dsg.formula import batch as batches
 from dsg.formula.arrays import to_inputs
-from dsg.pipeline import compare as compare_files
-from dsg.analysis.decompose import decompose_comparison
 from dsg.formula.reference import reference_batch
 from dsg.formula.settle import settle_inputs
+from dsg.pipeline import compare as compare_files
 
 BATCH = 100_000
 
@@ -40,7 +40,7 @@ def summarise_once(inputs, batch):
 
 
 def test_single_settlement(benchmark, inputs):
-    out, scalars = benchmark(settle_inputs, inputs)
+    out, _scalars = benchmark(settle_inputs, inputs)
     assert np.isfinite(out).all()
 
 

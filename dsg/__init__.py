@@ -39,8 +39,22 @@ _EXPORTS = {
 }
 
 __all__ = [
-    "Allocation", "Dataset", "InputError", "Problem", "Run", "Scenario", "apply_scenario", "compare", "grant_report",
-    "load_dataset", "load_scenario", "run", "run_settlement", "settle", "write_allocation", "write_comparison",
+    "Allocation",
+    "Dataset",
+    "InputError",
+    "Problem",
+    "Run",
+    "Scenario",
+    "apply_scenario",
+    "compare",
+    "grant_report",
+    "load_dataset",
+    "load_scenario",
+    "run",
+    "run_settlement",
+    "settle",
+    "write_allocation",
+    "write_comparison",
 ]
 
 if TYPE_CHECKING:

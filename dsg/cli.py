@@ -140,19 +140,48 @@ Examples:
 @click.argument("files", nargs=-1, required=True, metavar="[BASELINE] SCENARIO...")
 @data_option
 @lang_option
-@click.option("--sort", type=click.Choice(SORTS), default="order", show_default=True,
-              help="Row order: council order, £ difference or % difference (largest gain first).")
-@click.option("--by", "by", type=click.Choice(["council", "region"]), default="council", show_default=True,
-              help="One row per council, or per region (the four Corporate Joint Committee areas).")
+@click.option(
+    "--sort",
+    type=click.Choice(SORTS),
+    default="order",
+    show_default=True,
+    help="Row order: council order, £ difference or % difference (largest gain first).",
+)
+@click.option(
+    "--by",
+    "by",
+    type=click.Choice(["council", "region"]),
+    default="council",
+    show_default=True,
+    help="One row per council, or per region (the four Corporate Joint Committee areas).",
+)
 @click.option("--decompose", is_flag=True, help="Split each council's change in AEF by cause.")
-@click.option("--method", type=click.Choice(METHODS), default="shapley", show_default=True,
-              help="Decomposition method: order-free Shapley values or sequential steps.")
-@click.option("--measure", type=click.Choice(MEASURES), default="aef", show_default=True,
-              help="What --decompose splits: the change in AEF or in RSG.")
-@click.option("--chart", type=click.Path(), default=None,
-              help="Draw a PNG: % change by council with the floor line, or with --decompose the causes per council.")
-@click.option("--out", type=click.Path(), default=None,
-              help="Write .xlsx (the full workbook), or .csv / .parquet (the long table).")
+@click.option(
+    "--method",
+    type=click.Choice(METHODS),
+    default="shapley",
+    show_default=True,
+    help="Decomposition method: order-free Shapley values or sequential steps.",
+)
+@click.option(
+    "--measure",
+    type=click.Choice(MEASURES),
+    default="aef",
+    show_default=True,
+    help="What --decompose splits: the change in AEF or in RSG.",
+)
+@click.option(
+    "--chart",
+    type=click.Path(),
+    default=None,
+    help="Draw a PNG: % change by council with the floor line, or with --decompose the causes per council.",
+)
+@click.option(
+    "--out",
+    type=click.Path(),
+    default=None,
+    help="Write .xlsx (the full workbook), or .csv / .parquet (the long table).",
+)
 @reports_input_errors
 def compare(files, data, lang, sort, by, decompose, method, measure, chart, out):
     """Who gains and who loses: scenarios against a baseline.
@@ -273,7 +302,7 @@ def sweep(data, scenario, lang, service, indicator, start, stop, steps, chart, o
 
         record = provenance(result.dataset, sweep=f"{service} / {indicator}: {start} to {stop} in {steps}")
         frame = sweep_frame(result, lang)
-        say_written(write_frame(frame, out, record, lang, {c: "pct" for c in frame.columns[1:]}), lang)
+        say_written(write_frame(frame, out, record, lang, dict.fromkeys(frame.columns[1:], "pct")), lang)
 
 
 @main.command(
@@ -285,10 +314,23 @@ Examples:
 )
 @dataset_options
 @click.option("--samples", type=int, default=100_000, show_default=True, help="Number of random formulas to settle.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Random seed: the same seed gives the same results on any machine.")
-@click.option("--concentration", type=float, default=200.0, show_default=True,
-              help="How tightly the random weights sit around the formula's own (Dirichlet concentration).")
-@click.option("--indicator-noise", type=float, default=0.0, show_default=True, help="Random +/- % on every indicator value.")
+@click.option(
+    "--seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Random seed: the same seed gives the same results on any machine.",
+)
+@click.option(
+    "--concentration",
+    type=float,
+    default=200.0,
+    show_default=True,
+    help="How tightly the random weights sit around the formula's own (Dirichlet concentration).",
+)
+@click.option(
+    "--indicator-noise", type=float, default=0.0, show_default=True, help="Random +/- % on every indicator value."
+)
 @click.option("--out", type=click.Path(), default=None, help="Write the per-council summary (.csv, .parquet, .xlsx).")
 @reports_input_errors
 def montecarlo(data, scenario, lang, samples, seed, concentration, indicator_noise, out):
@@ -306,18 +348,26 @@ def montecarlo(data, scenario, lang, samples, seed, concentration, indicator_noi
     from dsg.output.screen import montecarlo_frame, montecarlo_table, print_wide
 
     dataset = pipeline.scenario_dataset(data, scenario, path_problems(out))
-    with Progress(TextColumn(name_of("words", "progress", lang)), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                  transient=True) as bar:
+    with Progress(
+        TextColumn(name_of("words", "progress", lang)),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        transient=True,
+    ) as bar:
         task = bar.add_task("settle", total=samples)
-        result = run_montecarlo(dataset, samples, seed, concentration, indicator_noise,
-                                progress=lambda n: bar.advance(task, n))
+        result = run_montecarlo(
+            dataset, samples, seed, concentration, indicator_noise, progress=lambda n: bar.advance(task, n)
+        )
     print_wide(montecarlo_table(result, lang))
     if out is not None:
         from dsg.output.export import write_frame
 
-        record = provenance(dataset, samples=samples, seed=seed, concentration=concentration, indicator_noise=indicator_noise)
+        record = provenance(
+            dataset, samples=samples, seed=seed, concentration=concentration, indicator_noise=indicator_noise
+        )
         frame = montecarlo_frame(result, lang)
-        say_written(write_frame(frame, out, record, lang, {c: "pct" for c in frame.columns[2:]}), lang)
+        say_written(write_frame(frame, out, record, lang, dict.fromkeys(frame.columns[2:], "pct")), lang)
 
 
 @main.command(
@@ -333,8 +383,12 @@ Examples:
 @dataset_options
 @click.option("--vary", "parameter", required=True, help="floor, service:NAME or weight:SERVICE:INDICATOR.")
 @click.option("--range", "bounds", type=(float, float), required=True, help="Lowest and highest value to try.")
-@click.option("--target", type=click.Choice(TARGETS), required=True,
-              help="floor-cost (at most £), min-pct (no council below %), council-aef (= £), on-floor (at most n).")
+@click.option(
+    "--target",
+    type=click.Choice(TARGETS),
+    required=True,
+    help="floor-cost (at most £), min-pct (no council below %), council-aef (= £), on-floor (at most n).",
+)
 @click.option("--value", type=float, required=True, help="The target's value.")
 @click.option("--council", default=None, help="For council-aef: ONS code or name.")
 @reports_input_errors
@@ -353,12 +407,22 @@ def goalseek(data, scenario, lang, parameter, bounds, target, value, council):
     dataset = pipeline.scenario_dataset(data, scenario)
     result = run_goalseek(dataset, parameter, bounds[0], bounds[1], target, value, council)
     metric = {
-        "floor-cost": pounds(result.metric), "council-aef": pounds(result.metric),
-        "min-pct": f"{result.metric:.4f} %", "on-floor": f"{result.metric:.0f}",
+        "floor-cost": pounds(result.metric),
+        "council-aef": pounds(result.metric),
+        "min-pct": f"{result.metric:.4f} %",
+        "on-floor": f"{result.metric:.0f}",
     }[target]
     click.echo(
-        name_of("words", "goalseek_result", lang, parameter=parameter, value=f"{result.value:.6g}", target=target,
-                metric=metric, iterations=result.iterations)
+        name_of(
+            "words",
+            "goalseek_result",
+            lang,
+            parameter=parameter,
+            value=f"{result.value:.6g}",
+            target=target,
+            metric=metric,
+            iterations=result.iterations,
+        )
     )
     print_allocation(result.allocation, lang)
 
@@ -372,7 +436,13 @@ Examples:
 )
 @data_option
 @lang_option
-@click.option("--scenarios", type=int, default=2_000_000, show_default=True, help="Scenarios for the numba runs (NumPy gets 1/20, polars 200).")
+@click.option(
+    "--scenarios",
+    type=int,
+    default=2_000_000,
+    show_default=True,
+    help="Scenarios for the numba runs (NumPy gets 1/20, polars 200).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
 @reports_input_errors
 def bench(data, lang, scenarios, as_json):
@@ -401,9 +471,16 @@ def bench(data, lang, scenarios, as_json):
             "per_second": [figures[k] for k in ("numba_all_cores", "numba_one_core", "numpy", "polars_per_scenario")],
         }
     )
-    print_wide(frame_table(frame, [("engine", name_of("words", "engine", lang), "text"),
-                                   ("per_second", name_of("words", "per_second", lang), "pounds")],
-                           title=name_of("words", "bench_title", lang)))
+    print_wide(
+        frame_table(
+            frame,
+            [
+                ("engine", name_of("words", "engine", lang), "text"),
+                ("per_second", name_of("words", "per_second", lang), "pounds"),
+            ],
+            title=name_of("words", "bench_title", lang),
+        )
+    )
     click.echo(
         f"numba / NumPy: {figures['ratio_numba_to_numpy']:.1f}x; numba / polars: {figures['ratio_numba_to_polars']:,.0f}x; "
         f"all cores / one core: {figures['ratio_all_to_one_core']:.2f}x ({figures['threads']} threads)"
@@ -455,10 +532,16 @@ Examples:
 """,
 )
 @data_option
-@click.option("--scenario", type=click.Path(), required=True, help="Scenario TOML file with grant moves and/or [[years]].")
+@click.option(
+    "--scenario", type=click.Path(), required=True, help="Scenario TOML file with grant moves and/or [[years]]."
+)
 @lang_option
-@click.option("--out", type=click.Path(), default=None,
-              help="Folder to write dehypothecation.csv, consolidation.csv, multiyear.csv, hypothecation.csv and grants.xlsx.")
+@click.option(
+    "--out",
+    type=click.Path(),
+    default=None,
+    help="Folder to write dehypothecation.csv, consolidation.csv, multiyear.csv, hypothecation.csv and grants.xlsx.",
+)
 @reports_input_errors
 def grants_report(data, scenario, lang, out):
     """What a grant scenario does, per council and year.

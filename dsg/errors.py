@@ -40,7 +40,9 @@ class InputError(Exception):
 
     def __init__(self, problems: list[Problem]):
         # The same problem found by two checks is listed once.
-        self.problems = list({(p.file, p.code, p.row, p.key, repr(p.params)): p for p in reversed(problems)}.values())[::-1]
+        self.problems = list({(p.file, p.code, p.row, p.key, repr(p.params)): p for p in reversed(problems)}.values())[
+            ::-1
+        ]
         super().__init__(self.render("en"))
 
     def render(self, lang: str = "en") -> str:

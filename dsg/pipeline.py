@@ -118,7 +118,9 @@ def settle_scenario(dataset: Dataset, scenario: Scenario | None, settler: Settle
 SETTLEMENT_CODES = ("negative_band_d", "floor_not_self_fundable", "floor_nobody_above")
 
 
-def run(data: str | Path | None = None, scenario: str | Path | None = None, problems: list[Problem] | None = None) -> Run:
+def run(
+    data: str | Path | None = None, scenario: str | Path | None = None, problems: list[Problem] | None = None
+) -> Run:
     """Load a dataset (the embedded default when ``data`` is None), apply a scenario file if
     given, and settle every year: what ``dsg run`` does.
 
@@ -129,10 +131,16 @@ def run(data: str | Path | None = None, scenario: str | Path | None = None, prob
     return settle_scenario(dataset, parsed)
 
 
-def explain(council: str, data: str | Path | None = None, scenario: str | Path | None = None, problems: list[Problem] | None = None):
+def explain(
+    council: str,
+    data: str | Path | None = None,
+    scenario: str | Path | None = None,
+    problems: list[Problem] | None = None,
+):
     """One council's settlement taken apart (``dsg explain``); an unknown council is listed
     with every other problem."""
-    from dsg.analysis.explain import explain as explain_council, find_council
+    from dsg.analysis.explain import explain as explain_council
+    from dsg.analysis.explain import find_council
 
     problems = list(problems or [])
     try:
@@ -168,7 +176,9 @@ def run_settlement(data: str | Path | None = None, scenario: str | Path | None =
     return run(data, scenario).allocation
 
 
-def scenario_dataset(data: str | Path | None = None, scenario: str | Path | None = None, problems: list[Problem] | None = None) -> Dataset:
+def scenario_dataset(
+    data: str | Path | None = None, scenario: str | Path | None = None, problems: list[Problem] | None = None
+) -> Dataset:
     """The dataset of the scenario's own year, its grant moves made, ready for a batch of
     settlements (sweep, Monte Carlo, goal seek)."""
     return run(data, scenario, problems).allocation.dataset
@@ -177,11 +187,11 @@ def scenario_dataset(data: str | Path | None = None, scenario: str | Path | None
 def report_of(outcome: Run) -> GrantReport:
     """A settled run's grant tables and year-by-year path (for a scenario without grant moves
     or years, its one year)."""
+    from dsg.formula.scenario import Scenario
     from dsg.formula.settle import settle
     from dsg.grants.moves import grant_amounts
     from dsg.grants.path import GrantPath
     from dsg.grants.report import GrantReport
-    from dsg.formula.scenario import Scenario
 
     path = outcome.path or GrantPath(
         years=list(outcome.years),
@@ -194,7 +204,9 @@ def report_of(outcome: Run) -> GrantReport:
     return GrantReport(dataset=outcome.dataset, scenario=outcome.scenario or Scenario(), path=path)
 
 
-def grant_report(scenario: str | Path, data: str | Path | None = None, problems: list[Problem] | None = None) -> GrantReport:
+def grant_report(
+    scenario: str | Path, data: str | Path | None = None, problems: list[Problem] | None = None
+) -> GrantReport:
     """What a grant scenario does, per council and year (``dsg grants report``)."""
     return report_of(run(data, scenario, problems))
 

@@ -6,12 +6,12 @@ import polars as pl
 import pytest
 
 from dsg import load_dataset, settle
+from dsg.analysis.robustness import goalseek, montecarlo, sweep
 from dsg.errors import InputError
 from dsg.formula import batch as batches
 from dsg.formula import kernels
 from dsg.formula.arrays import to_inputs
 from dsg.formula.reference import reference_batch, reference_settlement
-from dsg.analysis.robustness import goalseek, montecarlo, sweep
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +29,8 @@ def random_batch(inputs, size, seed=0, per_scenario_shares=False):
         noisy = inputs.shares[None] * rng.uniform(0.9, 1.1, size=(size, *inputs.shares.shape))
         shares = noisy / noisy.sum(axis=2, keepdims=True)
     return batches.repeat(
-        inputs, size,
+        inputs,
+        size,
         shares=shares,
         indicator_pounds=pounds,
         aef_total=inputs.aef_total * rng.uniform(0.95, 1.05, size),
@@ -56,9 +57,17 @@ def test_numpy_batch_reference_matches_the_single_reference(inputs):
     expected = reference_batch(inputs, batch)
     for j in range(batch.size):
         single = reference_settlement(
-            inputs.__class__(**{**inputs.__dict__, "service_totals": np.array([1.0]), "weights": batch.indicator_pounds[j][None, :],
-                                "aef_total": batch.aef_total[j], "floor_percent": batch.floor_percent[j],
-                                "cap_percent": batch.cap_percent[j], "self_funded": bool(batch.self_funded[j])})
+            inputs.__class__(
+                **{
+                    **inputs.__dict__,
+                    "service_totals": np.array([1.0]),
+                    "weights": batch.indicator_pounds[j][None, :],
+                    "aef_total": batch.aef_total[j],
+                    "floor_percent": batch.floor_percent[j],
+                    "cap_percent": batch.cap_percent[j],
+                    "self_funded": bool(batch.self_funded[j]),
+                }
+            )
         )
         if single["status"] == kernels.OK:
             np.testing.assert_allclose(expected["aef"][j], single["aef"], rtol=1e-12)
@@ -122,7 +131,9 @@ def test_sweep_rescales_the_other_weights():
     # settling the same weights directly: population 0.6 x 0.7/0.75, 50 % 0.15 x 0.7/0.75.
     scale = (1 - 0.3) / (1 - 0.25)
     weights = dataset.weights.with_columns(
-        pl.when((pl.col("service") == "Personal Social Services") & (pl.col("indicator") == "lsoas_most_deprived_20pct"))
+        pl.when(
+            (pl.col("service") == "Personal Social Services") & (pl.col("indicator") == "lsoas_most_deprived_20pct")
+        )
         .then(0.3)
         .when(pl.col("service") == "Personal Social Services")
         .then(pl.col("weight") * scale)
@@ -144,8 +155,15 @@ def test_goalseek_finds_the_floor_that_a_budget_buys():
 
     higher = settle(dataset.with_changes(settlement=replace(dataset.settlement, floor_percent=result.value + 1e-5)))
     assert higher.floor_cost > 50_000_000
-    aef = goalseek(dataset, "weight:Personal Social Services:lsoas_most_deprived_20pct", 0.0, 0.9, "council-aef",
-                   140_000_000, council="Merthyr Tydfil")
+    aef = goalseek(
+        dataset,
+        "weight:Personal Social Services:lsoas_most_deprived_20pct",
+        0.0,
+        0.9,
+        "council-aef",
+        140_000_000,
+        council="Merthyr Tydfil",
+    )
     assert aef.metric == pytest.approx(140_000_000, abs=1)
     count = goalseek(dataset, "floor", 0.0, 6.0, "on-floor", 3)
     assert count.metric <= 3

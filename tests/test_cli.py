@@ -79,7 +79,10 @@ def test_installed_package_runs_from_any_folder(tmp_path):
     environment = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"DSG_LANG": "en"}
     result = subprocess.run(
         [sys.executable, "-m", "dsg.cli", "run", "--out", "default.xlsx"],
-        cwd=tmp_path, capture_output=True, text=True, env=environment,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=environment,
     )
     assert result.returncode == 0, result.stderr
     assert "Cardiff" in result.stdout
@@ -122,8 +125,16 @@ def test_compare_writes_charts_workbook_and_long_table(tmp_path):
     invoke("compare", str(scenario), "--out", str(tmp_path / "c.csv"), "--lang", "cy")
     assert (tmp_path / "c.csv").read_bytes() == first
 
-    decomposed = invoke("compare", str(scenario), str(scenario), "--decompose", "--chart", str(tmp_path / "d.png"),
-                        "--out", str(tmp_path / "d.parquet"))
+    decomposed = invoke(
+        "compare",
+        str(scenario),
+        str(scenario),
+        "--decompose",
+        "--chart",
+        str(tmp_path / "d.png"),
+        "--out",
+        str(tmp_path / "d.parquet"),
+    )
     assert decomposed.exit_code == 0, decomposed.output
     assert (tmp_path / "d.png").exists()
     assert "Nothing differs between the baseline and this scenario." in decomposed.output
@@ -194,10 +205,15 @@ def test_run_shows_the_years_of_a_grant_scenario():
 
 def test_grants_report_makes_its_folder_but_not_over_a_file(tmp_path):
     # Regression (issue 9): the README's `--out results/` failed when results/ did not exist.
-    result = invoke("grants", "report", "--scenario", str(EXAMPLES / "grants.toml"), "--out", str(tmp_path / "new" / "results"))
+    result = invoke(
+        "grants", "report", "--scenario", str(EXAMPLES / "grants.toml"), "--out", str(tmp_path / "new" / "results")
+    )
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in (tmp_path / "new" / "results").glob("*.csv")) == [
-        "consolidation.csv", "dehypothecation.csv", "hypothecation.csv", "multiyear.csv",
+        "consolidation.csv",
+        "dehypothecation.csv",
+        "hypothecation.csv",
+        "multiyear.csv",
     ]
     (tmp_path / "file").write_text("x")
     result = invoke("grants", "report", "--scenario", str(EXAMPLES / "grants.toml"), "--out", str(tmp_path / "file"))
@@ -206,8 +222,23 @@ def test_grants_report_makes_its_folder_but_not_over_a_file(tmp_path):
 
 
 def test_sweep_montecarlo_goalseek_commands(tmp_path):
-    swept = invoke("sweep", "--service", "Personal Social Services", "--indicator", "lsoas_most_deprived_20pct",
-                   "--from", "0", "--to", "0.6", "--steps", "4", "--chart", str(tmp_path / "s.png"), "--out", str(tmp_path / "s.csv"))
+    swept = invoke(
+        "sweep",
+        "--service",
+        "Personal Social Services",
+        "--indicator",
+        "lsoas_most_deprived_20pct",
+        "--from",
+        "0",
+        "--to",
+        "0.6",
+        "--steps",
+        "4",
+        "--chart",
+        str(tmp_path / "s.png"),
+        "--out",
+        str(tmp_path / "s.csv"),
+    )
     assert swept.exit_code == 0, swept.output
     assert (tmp_path / "s.png").read_bytes()[:4] == b"\x89PNG"
     table = pl.read_csv(tmp_path / "s.csv")

@@ -7,10 +7,10 @@ import pytest
 
 from dsg import load_dataset, settle
 from dsg.analysis import decompose as decompose_module
-from dsg.pipeline import compare as compare_files
 from dsg.analysis.decompose import decompose
 from dsg.formula.apply import apply_scenario
 from dsg.formula.scenario import parse_scenario
+from dsg.pipeline import compare as compare_files
 
 
 def scenario_file(tmp_path, name, text):
@@ -45,7 +45,9 @@ def test_two_cause_decomposition_by_hand(toy):
 
     shapley = decompose(baseline, scenario, "shapley")
     np.testing.assert_allclose(shapley.parts["services"], 0.5 * ((v_services - v_none) + (v_both - v_floor)), atol=1e-9)
-    np.testing.assert_allclose(shapley.parts["floor_cap"], 0.5 * ((v_floor - v_none) + (v_both - v_services)), atol=1e-9)
+    np.testing.assert_allclose(
+        shapley.parts["floor_cap"], 0.5 * ((v_floor - v_none) + (v_both - v_services)), atol=1e-9
+    )
     assert shapley.settlements == 4
 
     # The toy by hand: with S2 = 800 its IBAs are 140, 180, 480, so SSA = 250, 380, 1170

@@ -3,8 +3,8 @@
 import pytest
 
 from dsg import load_dataset, run_settlement, settle
-from dsg.errors import InputError
 from dsg.analysis.explain import explain
+from dsg.errors import InputError
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +22,9 @@ def test_lines_add_up_from_ibas_to_aef(allocation):
     assert cardiff.ons_code == "W06000015"
     assert step["iba_total"] + step["fixed"] == pytest.approx(step["ssa"])
     assert step["ssa"] - step["assumed_council_tax"] == pytest.approx(step["aef_formula"])
-    assert step["aef_formula"] + step["floor_topup"] - step["cap_reduction"] - step["self_funding"] == pytest.approx(step["aef"])
+    assert step["aef_formula"] + step["floor_topup"] - step["cap_reduction"] - step["self_funding"] == pytest.approx(
+        step["aef"]
+    )
     assert step["ndr"] + step["rsg"] == pytest.approx(step["aef"])
     assert step["aef"] == pytest.approx(674_571_000, abs=1)
     assert cardiff.services["iba"].sum() == pytest.approx(step["iba_total"])

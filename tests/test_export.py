@@ -9,9 +9,9 @@ import pytest
 
 from dsg import load_dataset, run_settlement, settle, write_allocation
 from dsg.errors import InputError
+from dsg.formula.settle import ALLOCATION_COLUMNS, MONEY_COLUMNS
 from dsg.output.export import rounded_table
 from dsg.output.rounding import largest_remainder
-from dsg.formula.settle import ALLOCATION_COLUMNS, MONEY_COLUMNS
 
 
 @pytest.fixture(scope="module")

@@ -66,8 +66,10 @@ def test_consolidation_by_hand(toy_grants, tmp_path):
 def test_protection_by_hand(toy_grants, tmp_path):
     # -20 %: floors 32, 16, 32. A needs 23; B gains 2 and C 31 above theirs, so the rate is
     # 23 / 33: B gives 2 x 23/33 and C 31 x 23/33.
-    text = ('[[consolidate]]\ngrants = ["G1", "G2"]\ninto = "M"\ncut_percent = 10\nkey = { pop = 1.0 }\n'
-            "protection_percent = -20\n")
+    text = (
+        '[[consolidate]]\ngrants = ["G1", "G2"]\ninto = "M"\ncut_percent = 10\nkey = { pop = 1.0 }\n'
+        "protection_percent = -20\n"
+    )
     merged = report(tmp_path, toy_grants, text).consolidation()
     assert column(merged, "new") == pytest.approx([32, 18 - 2 * 23 / 33, 63 - 31 * 23 / 33])
     assert sum(column(merged, "new")) == pytest.approx(90)
@@ -81,8 +83,10 @@ def test_protection_by_hand(toy_grants, tmp_path):
 
 def test_transition_and_years_by_hand(toy_grants, tmp_path):
     # Two years from old (40, 20, 40) to keyed (9, 18, 63): half-way first (24.5, 19, 51.5).
-    text = ('[[consolidate]]\ngrants = ["G1", "G2"]\ninto = "M"\ncut_percent = 10\nkey = { pop = 1.0 }\n'
-            'transition_years = 2\n[[years]]\nyear = "2026-27"\naef_growth_percent = 10\n')
+    text = (
+        '[[consolidate]]\ngrants = ["G1", "G2"]\ninto = "M"\ncut_percent = 10\nkey = { pop = 1.0 }\n'
+        'transition_years = 2\n[[years]]\nyear = "2026-27"\naef_growth_percent = 10\n'
+    )
     result = report(tmp_path, toy_grants, text)
     merged = result.consolidation()
     assert merged["year"].unique(maintain_order=True).to_list() == ["2025-26", "2026-27"]
@@ -104,16 +108,18 @@ def test_transition_and_years_by_hand(toy_grants, tmp_path):
 
 def test_phased_dehypothecation(toy_grants, tmp_path):
     # Over 3 years: a third of G moves each year; year t keeps (3 - t) / 3 hypothecated.
-    text = ('[[dehypothecate]]\ngrant = "G"\ninto_service = "S1"\ntransition_years = 3\n'
-            '[[years]]\nyear = "2026-27"\n[[years]]\nyear = "2027-28"\n')
+    text = (
+        '[[dehypothecate]]\ngrant = "G"\ninto_service = "S1"\ntransition_years = 3\n'
+        '[[years]]\nyear = "2026-27"\n[[years]]\nyear = "2027-28"\n'
+    )
     result = report(tmp_path, toy_grants, text)
     moved = result.dehypothecation()
     for year in ("2025-26", "2026-27", "2027-28"):
         assert column(moved.filter(pl.col("year") == year), "grant_before") == pytest.approx([10 / 3, 20 / 3, 10])
     assert "G" not in result.path.end_grants
-    assert result.path.allocations[0].dataset.grants.filter(pl.col("grant") == "G")["amount"].to_list() == pytest.approx(
-        [20 / 3, 40 / 3, 20]
-    )
+    assert result.path.allocations[0].dataset.grants.filter(pl.col("grant") == "G")[
+        "amount"
+    ].to_list() == pytest.approx([20 / 3, 40 / 3, 20])
 
 
 def test_new_block_with_its_own_weights(toy_grants, tmp_path):
@@ -216,9 +222,11 @@ def test_a_reused_name_is_not_touched_by_an_older_transition(toy_grants, tmp_pat
 
 
 def test_a_phased_move_stops_when_its_grant_is_merged_into_the_same_name(toy_grants, tmp_path):
-    text = ('[[dehypothecate]]\ngrant = "G1"\ninto_service = "S1"\ntransition_years = 3\n'
-            '[[years]]\nyear = "2026-27"\n[[years.consolidate]]\ngrants = ["G1", "G2"]\ninto = "G1"\n'
-            '[[years]]\nyear = "2027-28"\n')
+    text = (
+        '[[dehypothecate]]\ngrant = "G1"\ninto_service = "S1"\ntransition_years = 3\n'
+        '[[years]]\nyear = "2026-27"\n[[years.consolidate]]\ngrants = ["G1", "G2"]\ninto = "G1"\n'
+        '[[years]]\nyear = "2027-28"\n'
+    )
     result = report(tmp_path, toy_grants, text)
     moved = result.dehypothecation()
     assert moved["year"].unique(maintain_order=True).to_list() == ["2025-26", "2026-27"]
@@ -232,10 +240,19 @@ def test_a_phased_move_stops_when_its_grant_is_merged_into_the_same_name(toy_gra
         ('[[consolidate]]\ngrants = ["G1", "G1 "]\ninto = "M"\n', "a grant is listed more than once"),
         ('[[years]]\nyear = "2026-27"\nservices = 5\n', "years[1].services: expected a table"),
         ('[[years]]\nyear = "2026-27"\nindicators = { pop = { A = 0, B = 0, C = 0 } }\n', "indicator 'pop' sums to 0"),
-        ('[[dehypothecate]]\ngrant = "G1"\ninto_service = "New"\nweights = { pop = 0.5, dep = 0.6 }\n', "weights sum to 1.1"),
-        ('[[dehypothecate]]\ngrant = "G1"\ninto_service = "S1"\nweights = { dep = 1.0 }\n', "'S1' is already a service"),
-        ('[settlement]\nfloor_percent = "x"\n[[years]]\nyear = "2026-27"\n[[years.dehypothecate]]\ngrant = "Nope"\n'
-         'into_service = "S1"\n', "years[1].dehypothecate[1].grant: unknown grant 'Nope'"),
+        (
+            '[[dehypothecate]]\ngrant = "G1"\ninto_service = "New"\nweights = { pop = 0.5, dep = 0.6 }\n',
+            "weights sum to 1.1",
+        ),
+        (
+            '[[dehypothecate]]\ngrant = "G1"\ninto_service = "S1"\nweights = { dep = 1.0 }\n',
+            "'S1' is already a service",
+        ),
+        (
+            '[settlement]\nfloor_percent = "x"\n[[years]]\nyear = "2026-27"\n[[years.dehypothecate]]\ngrant = "Nope"\n'
+            'into_service = "S1"\n',
+            "years[1].dehypothecate[1].grant: unknown grant 'Nope'",
+        ),
     ],
 )
 def test_grant_scenario_problems(toy_grants, tmp_path, text, fragment):
@@ -283,16 +300,22 @@ def test_a_failed_report_leaves_the_old_files(tmp_path):
 
 def test_repeated_year_labels_are_refused(toy_grants, tmp_path):
     with pytest.raises(InputError) as caught:
-        report(tmp_path, toy_grants, '[[years]]\nyear = "2026-27"\n[[years]]\nyear = "2026-27"\n[[years]]\nyear = "2025-26"\n')
+        report(
+            tmp_path,
+            toy_grants,
+            '[[years]]\nyear = "2026-27"\n[[years]]\nyear = "2026-27"\n[[years]]\nyear = "2025-26"\n',
+        )
     assert [p.key for p in caught.value.problems] == ["years[2].year", "years[3].year"]
 
 
 def test_decomposition_of_a_move_into_a_new_block(tmp_path):
-    from dsg.pipeline import compare as compare_files
     from dsg.analysis.decompose import decompose_comparison
+    from dsg.pipeline import compare as compare_files
 
     scenario = tmp_path / "nb.toml"
-    scenario.write_text('[[dehypothecate]]\ngrant = "LAEG Reform"\ninto_service = "Education reform"\nweights = { population = 1.0 }\n')
+    scenario.write_text(
+        '[[dehypothecate]]\ngrant = "LAEG Reform"\ninto_service = "Education reform"\nweights = { population = 1.0 }\n'
+    )
     comparison = compare_files([scenario])
     for method in ("shapley", "sequential"):
         [parts] = decompose_comparison(comparison, method)

@@ -79,7 +79,14 @@ def test_all_modes_are_exercised():
     for seed in range(200):
         inputs = random_inputs(np.random.default_rng(seed))
         _, scalars = settle_inputs(inputs)
-        modes.add((np.isnan(inputs.floor_percent), np.isnan(inputs.cap_percent), inputs.self_funded, int(scalars[kernels.STATUS])))
+        modes.add(
+            (
+                np.isnan(inputs.floor_percent),
+                np.isnan(inputs.cap_percent),
+                inputs.self_funded,
+                int(scalars[kernels.STATUS]),
+            )
+        )
     statuses = {m[3] for m in modes}
     assert {kernels.OK, kernels.FLOOR_NOT_SELF_FUNDABLE} <= statuses
     assert len(modes) >= 5
@@ -88,9 +95,13 @@ def test_all_modes_are_exercised():
 def test_batch_is_the_single_kernel_in_a_loop():
     rng = np.random.default_rng(11)
     base = random_inputs(rng)
-    scenarios = [replace(base, service_totals=base.service_totals * f, floor_percent=fl) for f, fl in [(1.0, 1.0), (1.1, 3.0), (0.9, NAN)]]
+    scenarios = [
+        replace(base, service_totals=base.service_totals * f, floor_percent=fl)
+        for f, fl in [(1.0, 1.0), (1.1, 3.0), (0.9, NAN)]
+    ]
     batch = batches.repeat(
-        base, len(scenarios),
+        base,
+        len(scenarios),
         indicator_pounds=np.array([s.indicator_pounds for s in scenarios]),
         floor_percent=np.array([s.floor_percent for s in scenarios]),
     )
@@ -123,6 +134,11 @@ def test_same_results_without_jit(tmp_path):
     )
     target = tmp_path / "nojit.npy"
     environment = {**os.environ, "DSG_DISABLE_JIT": "1"}
-    subprocess.run([sys.executable, "-c", script, str(target)], check=True, env=environment, cwd=os.path.dirname(os.path.dirname(__file__)))
+    subprocess.run(
+        [sys.executable, "-c", script, str(target)],
+        check=True,
+        env=environment,
+        cwd=os.path.dirname(os.path.dirname(__file__)),
+    )
     compiled, _ = settle_inputs(random_inputs(np.random.default_rng(3)))
     np.testing.assert_allclose(np.load(target), compiled, rtol=1e-13, atol=1e-6)

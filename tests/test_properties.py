@@ -7,10 +7,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from dsg.output.rounding import largest_remainder, round_half_up
 from dsg.formula import kernels
 from dsg.formula.arrays import Inputs
 from dsg.formula.settle import settle_inputs
+from dsg.output.rounding import largest_remainder, round_half_up
 
 NAN = float("nan")
 positive = st.floats(min_value=0.01, max_value=1e6, allow_nan=False, allow_infinity=False)
@@ -66,7 +66,13 @@ def test_conservation_and_floor_guarantee(inputs):
     # Every pound shared is accounted for: AEF = aef_total + what the funder adds.
     assert abs(aef.sum() - (scalars[kernels.TOTAL] + scalars[kernels.FLOOR_COST])) <= 1e-9 * scale
     if inputs.self_funded and not np.isnan(inputs.floor_percent):
-        assert abs(scalars[kernels.FLOOR_COST] - min(0.0, field(out, "floor_topup").sum() - field(out, "cap_reduction").sum())) <= 1e-9 * scale
+        assert (
+            abs(
+                scalars[kernels.FLOOR_COST]
+                - min(0.0, field(out, "floor_topup").sum() - field(out, "cap_reduction").sum())
+            )
+            <= 1e-9 * scale
+        )
     if not np.isnan(inputs.floor_percent):
         floor = inputs.base * (1 + inputs.floor_percent / 100)
         assert np.all(aef >= floor - 1e-7 * np.abs(floor))
@@ -101,7 +107,9 @@ def test_permuting_councils_permutes_results(inputs, random):
     for name in kernels.FIELDS:
         if name == "rank":
             continue
-        np.testing.assert_allclose(out_permuted[kernels.FIELD[name]], out[kernels.FIELD[name]][order], rtol=1e-9, atol=1e-6)
+        np.testing.assert_allclose(
+            out_permuted[kernels.FIELD[name]], out[kernels.FIELD[name]][order], rtol=1e-9, atol=1e-6
+        )
     # Ranks follow the (rounded) % change; only ties may be ordered differently.
     pct = np.round(field(out, "pct_change"), kernels.RANK_DECIMALS)
     rank = field(out, "rank")

@@ -57,7 +57,10 @@ def test_compare_by_region(lang):
 
 @pytest.mark.parametrize("lang", ["en", "cy"])
 def test_explain(lang):
-    check(f"explain-merthyr-{lang}.txt", run("explain", "Merthyr Tydfil", "--scenario", "examples/deprivation.toml", lang=lang))
+    check(
+        f"explain-merthyr-{lang}.txt",
+        run("explain", "Merthyr Tydfil", "--scenario", "examples/deprivation.toml", lang=lang),
+    )
 
 
 def workbook_values(path: Path) -> str:
@@ -66,7 +69,11 @@ def workbook_values(path: Path) -> str:
     for sheet in book:
         rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
         if sheet.title in ("Provenance", "Tarddiad"):
-            rows = [row for row in rows if not str(row[0]).startswith(("dsg_version", "files.", "reference_sha256", "sha256", "written"))]
+            rows = [
+                row
+                for row in rows
+                if not str(row[0]).startswith(("dsg_version", "files.", "reference_sha256", "sha256", "written"))
+            ]
         cells[sheet.title] = rows
     return json.dumps(cells, ensure_ascii=False, indent=1, default=str) + "\n"
 

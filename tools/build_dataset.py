@@ -53,70 +53,139 @@ SERVICES = (
 
 # (service, indicator, weight, status, reason)
 WEIGHTS = (
-    ("School Services", "population", 0.80, "illustrative",
-     "pupil numbers per council are not in the reference data; population stands in for them"),
-    ("School Services", "lsoas_most_deprived_20pct", 0.15, "illustrative",
-     "stands in for the free-school-meal indicators, which are not in the reference data"),
-    ("School Services", "land_area_km2", 0.05, "illustrative",
-     "stands in for the sparsity indicators, which are not in the reference data"),
-    ("Other Education", "population", 0.80, "illustrative",
-     "the published formula is not in the reference data; population as the main driver"),
-    ("Other Education", "lsoas_most_deprived_20pct", 0.20, "illustrative",
-     "deprivation term standing in for the unpublished needs indicators"),
-    ("Personal Social Services", "population", 0.60, "illustrative",
-     "older-people and adult counts are not in the reference data; population stands in"),
-    ("Personal Social Services", "lsoas_most_deprived_20pct", 0.25, "illustrative",
-     "the published children's formula is mostly deprivation (0.699 children in out-of-work families, S08/S09)"),
-    ("Personal Social Services", "lsoas_most_deprived_50pct", 0.15, "illustrative",
-     "broader deprivation, standing in for social-rented and overcrowded housing terms"),
-    ("Other services", "population", 1.00, "published",
-     "published Other services IBA: 1.000 x population, all ages (S09)"),
+    (
+        "School Services",
+        "population",
+        0.80,
+        "illustrative",
+        "pupil numbers per council are not in the reference data; population stands in for them",
+    ),
+    (
+        "School Services",
+        "lsoas_most_deprived_20pct",
+        0.15,
+        "illustrative",
+        "stands in for the free-school-meal indicators, which are not in the reference data",
+    ),
+    (
+        "School Services",
+        "land_area_km2",
+        0.05,
+        "illustrative",
+        "stands in for the sparsity indicators, which are not in the reference data",
+    ),
+    (
+        "Other Education",
+        "population",
+        0.80,
+        "illustrative",
+        "the published formula is not in the reference data; population as the main driver",
+    ),
+    (
+        "Other Education",
+        "lsoas_most_deprived_20pct",
+        0.20,
+        "illustrative",
+        "deprivation term standing in for the unpublished needs indicators",
+    ),
+    (
+        "Personal Social Services",
+        "population",
+        0.60,
+        "illustrative",
+        "older-people and adult counts are not in the reference data; population stands in",
+    ),
+    (
+        "Personal Social Services",
+        "lsoas_most_deprived_20pct",
+        0.25,
+        "illustrative",
+        "the published children's formula is mostly deprivation (0.699 children in out-of-work families, S08/S09)",
+    ),
+    (
+        "Personal Social Services",
+        "lsoas_most_deprived_50pct",
+        0.15,
+        "illustrative",
+        "broader deprivation, standing in for social-rented and overcrowded housing terms",
+    ),
+    (
+        "Other services",
+        "population",
+        1.00,
+        "published",
+        "published Other services IBA: 1.000 x population, all ages (S09)",
+    ),
 )
 
 # Specific grants with a published Wales total (specific_grants.csv), in the latest year the
 # reference data has; (grant, Welsh name, purpose, purpose in Welsh, key, key reason).
 # No per-council allocation is in the reference data, so every split is illustrative.
 GRANTS = (
-    ("Housing Support Grant", "Grant Cymorth Tai",
-     "Preventing homelessness and helping people keep their homes and live independently",
-     "Atal digartrefedd a helpu pobl i gadw eu cartrefi a byw'n annibynnol",
-     {"population": 0.5, "lsoas_most_deprived_20pct": 0.5},
-     "the allocation formula is not in the reference data; population and deprivation stand in"),
-    ("Social Care Workforce Grant", "Grant y Gweithlu Gofal Cymdeithasol",
-     "Pay and sustainability of the social care workforce",
-     "Cyflog a chynaliadwyedd y gweithlu gofal cymdeithasol",
-     {"population": 0.6, "lsoas_most_deprived_20pct": 0.25, "lsoas_most_deprived_50pct": 0.15},
-     "shared like the default Personal Social Services formula; the grant's own key is not in the reference data"),
-    ("LAEG School Standards", "Grant Addysg yr Awdurdodau Lleol: Safonau Ysgolion",
-     "Local Authority Education Grant strand for school standards and nursery provision",
-     "Llinyn o'r Grant Addysg i Awdurdodau Lleol ar gyfer safonau ysgolion a darpariaeth feithrin",
-     {"population": 0.80, "lsoas_most_deprived_20pct": 0.15, "land_area_km2": 0.05},
-     "set school by school by a national formula (S097); shared like the default School Services formula"),
-    ("LAEG Equity", "Grant Addysg yr Awdurdodau Lleol: Tegwch",
-     "Local Authority Education Grant strand for equity, including the Pupil Development Grant",
-     "Llinyn o'r Grant Addysg i Awdurdodau Lleol ar gyfer tegwch, gan gynnwys y Grant Datblygu Disgyblion",
-     {"lsoas_most_deprived_20pct": 0.7, "population": 0.3},
-     "mostly per pupil eligible for free school meals (S096), which the reference data lacks; deprivation stands in"),
-    ("LAEG Reform", "Grant Addysg yr Awdurdodau Lleol: Diwygio",
-     "Local Authority Education Grant strand for curriculum, professional learning and additional learning needs",
-     "Llinyn o'r Grant Addysg i Awdurdodau Lleol ar gyfer y cwricwlwm, dysgu proffesiynol ac anghenion dysgu ychwanegol",
-     {"population": 1.0},
-     "the allocation formula is not in the reference data; population stands in"),
-    ("LAEG Cymraeg 2050", "Grant Addysg yr Awdurdodau Lleol: Cymraeg 2050",
-     "Local Authority Education Grant strand for Welsh-medium education",
-     "Llinyn o'r Grant Addysg i Awdurdodau Lleol ar gyfer addysg cyfrwng Cymraeg",
-     {"population": 1.0},
-     "Welsh-medium pupil numbers are not in the reference data; population stands in"),
-    ("Bus Network Grant", "Grant Rhwydwaith Bysiau",
-     "Keeping local bus networks running on the way to franchising",
-     "Cynnal rhwydweithiau bysiau lleol ar y ffordd i fasnachfreinio",
-     {"population": 0.7, "land_area_km2": 0.3},
-     "the allocation formula is not in the reference data; population and area stand in"),
-    ("Bus Services Support Grant", "Grant Cymorth Gwasanaethau Bysiau",
-     "Supporting local bus and community transport services",
-     "Cefnogi gwasanaethau bysiau lleol a thrafnidiaeth gymunedol",
-     {"population": 0.75, "land_area_km2": 0.25},
-     "known to be shared by population and rural or urban characteristics (S112); these weights are illustrative"),
+    (
+        "Housing Support Grant",
+        "Grant Cymorth Tai",
+        "Preventing homelessness and helping people keep their homes and live independently",
+        "Atal digartrefedd a helpu pobl i gadw eu cartrefi a byw'n annibynnol",
+        {"population": 0.5, "lsoas_most_deprived_20pct": 0.5},
+        "the allocation formula is not in the reference data; population and deprivation stand in",
+    ),
+    (
+        "Social Care Workforce Grant",
+        "Grant y Gweithlu Gofal Cymdeithasol",
+        "Pay and sustainability of the social care workforce",
+        "Cyflog a chynaliadwyedd y gweithlu gofal cymdeithasol",
+        {"population": 0.6, "lsoas_most_deprived_20pct": 0.25, "lsoas_most_deprived_50pct": 0.15},
+        "shared like the default Personal Social Services formula; the grant's own key is not in the reference data",
+    ),
+    (
+        "LAEG School Standards",
+        "Grant Addysg yr Awdurdodau Lleol: Safonau Ysgolion",
+        "Local Authority Education Grant strand for school standards and nursery provision",
+        "Llinyn o'r Grant Addysg i Awdurdodau Lleol ar gyfer safonau ysgolion a darpariaeth feithrin",
+        {"population": 0.80, "lsoas_most_deprived_20pct": 0.15, "land_area_km2": 0.05},
+        "set school by school by a national formula (S097); shared like the default School Services formula",
+    ),
+    (
+        "LAEG Equity",
+        "Grant Addysg yr Awdurdodau Lleol: Tegwch",
+        "Local Authority Education Grant strand for equity, including the Pupil Development Grant",
+        "Llinyn o'r Grant Addysg i Awdurdodau Lleol ar gyfer tegwch, gan gynnwys y Grant Datblygu Disgyblion",
+        {"lsoas_most_deprived_20pct": 0.7, "population": 0.3},
+        "mostly per pupil eligible for free school meals (S096), which the reference data lacks; deprivation stands in",
+    ),
+    (
+        "LAEG Reform",
+        "Grant Addysg yr Awdurdodau Lleol: Diwygio",
+        "Local Authority Education Grant strand for curriculum, professional learning and additional learning needs",
+        "Llinyn o'r Grant Addysg i Awdurdodau Lleol ar gyfer y cwricwlwm, dysgu proffesiynol ac anghenion dysgu ychwanegol",
+        {"population": 1.0},
+        "the allocation formula is not in the reference data; population stands in",
+    ),
+    (
+        "LAEG Cymraeg 2050",
+        "Grant Addysg yr Awdurdodau Lleol: Cymraeg 2050",
+        "Local Authority Education Grant strand for Welsh-medium education",
+        "Llinyn o'r Grant Addysg i Awdurdodau Lleol ar gyfer addysg cyfrwng Cymraeg",
+        {"population": 1.0},
+        "Welsh-medium pupil numbers are not in the reference data; population stands in",
+    ),
+    (
+        "Bus Network Grant",
+        "Grant Rhwydwaith Bysiau",
+        "Keeping local bus networks running on the way to franchising",
+        "Cynnal rhwydweithiau bysiau lleol ar y ffordd i fasnachfreinio",
+        {"population": 0.7, "land_area_km2": 0.3},
+        "the allocation formula is not in the reference data; population and area stand in",
+    ),
+    (
+        "Bus Services Support Grant",
+        "Grant Cymorth Gwasanaethau Bysiau",
+        "Supporting local bus and community transport services",
+        "Cefnogi gwasanaethau bysiau lleol a thrafnidiaeth gymunedol",
+        {"population": 0.75, "land_area_km2": 0.25},
+        "known to be shared by population and rural or urban characteristics (S112); these weights are illustrative",
+    ),
 )
 
 SETTLEMENT = {
@@ -218,7 +287,9 @@ def build(source: Path, target: Path) -> None:
         work.mkdir()
         write_csv(councils.select("ons_code", "name_en", "name_cy"), work / "councils.csv")
         kept = indicators.filter(pl.col("indicator").is_in(ADDITIVE_INDICATORS))
-        write_csv(kept.select("ons_code", "indicator", "value", "unit", "year", "status", "source"), work / "indicators.csv")
+        write_csv(
+            kept.select("ons_code", "indicator", "value", "unit", "year", "status", "source"), work / "indicators.csv"
+        )
 
         named = [pounds(name) for _, _, name in SERVICES if name]
         rest = pounds("Current SSA") - sum(named)
@@ -283,7 +354,8 @@ def build(source: Path, target: Path) -> None:
                 {
                     "ons_code": codes,
                     "amount": [money(r) for r in residual],
-                    "note": ["calibration residual: the part of the official SSA that public data cannot rebuild"] * len(codes),
+                    "note": ["calibration residual: the part of the official SSA that public data cannot rebuild"]
+                    * len(codes),
                 }
             ),
             work / "fixed.csv",
@@ -334,14 +406,38 @@ def write_grants(directory: Path, source: Path, indicators: pl.DataFrame, codes:
             for code, p in zip(codes, pence)
         ]
         catalogue.append(
-            (grant, name_cy, purpose_en, purpose_cy, year, money(total), source_id,
-             "; ".join(f"{k}={w:g}" for k, w in key.items()), "illustrative", reason)
+            (
+                grant,
+                name_cy,
+                purpose_en,
+                purpose_cy,
+                year,
+                money(total),
+                source_id,
+                "; ".join(f"{k}={w:g}" for k, w in key.items()),
+                "illustrative",
+                reason,
+            )
         )
-    write_csv(pl.DataFrame(rows, schema=["grant", "ons_code", "amount", "status", "source"], orient="row"), directory / "grants.csv")
+    write_csv(
+        pl.DataFrame(rows, schema=["grant", "ons_code", "amount", "status", "source"], orient="row"),
+        directory / "grants.csv",
+    )
     write_csv(
         pl.DataFrame(
             catalogue,
-            schema=["grant", "name_cy", "purpose_en", "purpose_cy", "year", "total", "source", "key", "key_status", "key_reason"],
+            schema=[
+                "grant",
+                "name_cy",
+                "purpose_en",
+                "purpose_cy",
+                "year",
+                "total",
+                "source",
+                "key",
+                "key_status",
+                "key_reason",
+            ],
             orient="row",
         ),
         directory / "grant_catalogue.csv",
@@ -366,7 +462,10 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--source", type=Path, required=True, help="folder holding the curated reference CSV files")
     parser.add_argument(
-        "--target", type=Path, default=Path(__file__).resolve().parents[1] / "dsg" / "data" / NAME, help="dataset directory to (re)write"
+        "--target",
+        type=Path,
+        default=Path(__file__).resolve().parents[1] / "dsg" / "data" / NAME,
+        help="dataset directory to (re)write",
     )
     arguments = parser.parse_args(argv)
     build(arguments.source, arguments.target)

@@ -13,7 +13,9 @@ from dsg.cli import main
 WIDTH = 88
 
 
-def help_text(command: click.Command, path: list[str], parent: click.Context | None = None) -> tuple[str, click.Context]:
+def help_text(
+    command: click.Command, path: list[str], parent: click.Context | None = None
+) -> tuple[str, click.Context]:
     context = click.Context(command, info_name=path[-1], parent=parent, terminal_width=WIDTH, max_content_width=WIDTH)
     return command.get_help(context), context
 

@@ -27,31 +27,42 @@ def bench_batch(inputs: Inputs, size: int, seed: int = 0) -> batches.Batch:
     pounds = inputs.indicator_pounds * noise
     pounds *= inputs.indicator_pounds.sum() / pounds.sum(axis=1, keepdims=True)
     return batches.repeat(
-        inputs, size,
+        inputs,
+        size,
         indicator_pounds=pounds,
         aef_total=inputs.aef_total * rng.uniform(0.98, 1.02, size),
         floor_percent=rng.uniform(0.0, 4.0, size),
     )
 
 
-def polars_settlement(councils: pl.DataFrame, pounds: dict[str, float], aef_total: float, floor_percent: float, ndr_pool: float) -> pl.DataFrame:
+def polars_settlement(
+    councils: pl.DataFrame, pounds: dict[str, float], aef_total: float, floor_percent: float, ndr_pool: float
+) -> pl.DataFrame:
     """SPEC §3 for one scenario as a polars pipeline (external floor, no cap)."""
     frame = councils.with_columns(
-        pl.sum_horizontal(pl.col(f"share_{k}") * amount for k, amount in pounds.items()).add(pl.col("fixed")).alias("ssa")
+        pl.sum_horizontal(pl.col(f"share_{k}") * amount for k, amount in pounds.items())
+        .add(pl.col("fixed"))
+        .alias("ssa")
     )
     band_d = (frame["ssa"].sum() - aef_total) / frame["taxbase"].sum()
-    return frame.with_columns(
-        (pl.col("ssa") - band_d * pl.col("taxbase")).alias("aef_formula"),
-    ).with_columns(
-        (pl.col("base") * (1 + floor_percent / 100) - pl.col("aef_formula")).clip(lower_bound=0).alias("floor_topup"),
-    ).with_columns(
-        (pl.col("aef_formula") + pl.col("floor_topup")).alias("aef"),
-        (ndr_pool * pl.col("ndr_share")).alias("ndr"),
-    ).with_columns(
-        (pl.col("aef") - pl.col("ndr")).alias("rsg"),
-        (100 * (pl.col("aef") - pl.col("base")) / pl.col("base")).alias("pct_change"),
-    ).with_columns(
-        pl.col("pct_change").round(9).rank("ordinal", descending=True).alias("rank")
+    return (
+        frame.with_columns(
+            (pl.col("ssa") - band_d * pl.col("taxbase")).alias("aef_formula"),
+        )
+        .with_columns(
+            (pl.col("base") * (1 + floor_percent / 100) - pl.col("aef_formula"))
+            .clip(lower_bound=0)
+            .alias("floor_topup"),
+        )
+        .with_columns(
+            (pl.col("aef_formula") + pl.col("floor_topup")).alias("aef"),
+            (ndr_pool * pl.col("ndr_share")).alias("ndr"),
+        )
+        .with_columns(
+            (pl.col("aef") - pl.col("ndr")).alias("rsg"),
+            (100 * (pl.col("aef") - pl.col("base")) / pl.col("base")).alias("pct_change"),
+        )
+        .with_columns(pl.col("pct_change").round(9).rank("ordinal", descending=True).alias("rank"))
     )
 
 

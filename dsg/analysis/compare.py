@@ -23,7 +23,6 @@ from dsg.formula.settle import Allocation
 from dsg.grants.moves import council_grants
 from dsg.i18n import name_of
 
-
 # Long-table columns, in order.
 COMPARISON_COLUMNS = (
     "scenario",
@@ -45,7 +44,16 @@ COMPARISON_COLUMNS = (
     "difference_per_head",
     "difference_per_band_d",
 )
-MONEY = ("aef_baseline", "aef", "difference", "floor_topup_baseline", "floor_topup", "grants_baseline", "grants", "net_difference")
+MONEY = (
+    "aef_baseline",
+    "aef",
+    "difference",
+    "floor_topup_baseline",
+    "floor_topup",
+    "grants_baseline",
+    "grants",
+    "net_difference",
+)
 
 
 @cache
@@ -151,8 +159,12 @@ class Comparison:
             loss = table.row(int(net.arg_min()), named=True)
             # Nobody gaining (or losing) has no largest gain (or loss).
             none = name_of("words", "none", lang)
-            gain_council, gain_value = (gain["council"], gain["net_difference"]) if gain["net_difference"] >= CHANGE_POUNDS else (none, 0.0)
-            loss_council, loss_value = (loss["council"], loss["net_difference"]) if loss["net_difference"] <= -CHANGE_POUNDS else (none, 0.0)
+            gain_council, gain_value = (
+                (gain["council"], gain["net_difference"]) if gain["net_difference"] >= CHANGE_POUNDS else (none, 0.0)
+            )
+            loss_council, loss_value = (
+                (loss["council"], loss["net_difference"]) if loss["net_difference"] <= -CHANGE_POUNDS else (none, 0.0)
+            )
             aef_baseline, aef = float(table["aef_baseline"].sum()), float(table["aef"].sum())
             summaries.append(
                 {
@@ -210,7 +222,9 @@ class Comparison:
             used += [*allocation.dataset.weights["indicator"].to_list(), *settlement.indicators().values()]
         used = list(dict.fromkeys(used))
         dataset = self.baseline.dataset
-        wide = dataset.indicators.filter(pl.col("indicator").is_in(used)).pivot(on="indicator", index="ons_code", values="value")
+        wide = dataset.indicators.filter(pl.col("indicator").is_in(used)).pivot(
+            on="indicator", index="ons_code", values="value"
+        )
         return (
             dataset.councils.select("ons_code", pl.col(f"name_{lang}").alias("council"))
             .join(wide, on="ons_code", how="left")

@@ -24,11 +24,11 @@ from itertools import combinations
 import numpy as np
 import polars as pl
 
+from dsg.analysis.compare import Comparison
 from dsg.analysis.options import METHODS
 from dsg.errors import InputError, Problem
 from dsg.formula import kernels
 from dsg.formula.arrays import Inputs, to_inputs
-from dsg.analysis.compare import Comparison
 from dsg.formula.settle import Allocation, settle_inputs, settlement_source
 
 # (cause, the Inputs fields it covers), in the order the sequential method applies them:
@@ -71,6 +71,7 @@ def same(a, b) -> bool:
 
 def aligned_inputs(baseline: Allocation, scenario: Allocation) -> tuple[Inputs, Inputs]:
     """Both settlements' arrays on one indicator axis, so groups can be swapped."""
+
     def union(column: str, frames) -> tuple[str, ...]:
         return tuple(dict.fromkeys(value for frame in frames for value in frame[column].to_list()))
 

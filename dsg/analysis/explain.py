@@ -12,7 +12,17 @@ from dsg.formula.dataset import Dataset
 from dsg.formula.settle import Allocation
 
 # The steps from SSA to AEF, in order.
-STEPS = ("ssa", "assumed_council_tax", "aef_formula", "floor_topup", "cap_reduction", "self_funding", "aef", "ndr", "rsg")
+STEPS = (
+    "ssa",
+    "assumed_council_tax",
+    "aef_formula",
+    "floor_topup",
+    "cap_reduction",
+    "self_funding",
+    "aef",
+    "ndr",
+    "rsg",
+)
 
 
 @dataclass(frozen=True)
@@ -48,7 +58,13 @@ def find_council(dataset: Dataset, query: str) -> int:
         if wanted in (record["ons_code"].casefold(), record["name_en"].casefold(), record["name_cy"].casefold()):
             return index
     raise InputError(
-        [Problem("COUNCIL", "unknown_council_name", params={"value": query, "allowed": ", ".join(councils["name_en"].to_list())})]
+        [
+            Problem(
+                "COUNCIL",
+                "unknown_council_name",
+                params={"value": query, "allowed": ", ".join(councils["name_en"].to_list())},
+            )
+        ]
     )
 
 

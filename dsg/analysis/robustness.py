@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from dsg.analysis.explain import find_council
 from dsg.analysis.options import TARGETS
 from dsg.errors import InputError, Problem, raise_if
 from dsg.formula import batch as batches
@@ -19,7 +20,6 @@ from dsg.formula import kernels
 from dsg.formula.arrays import Inputs, indicator_values, to_inputs
 from dsg.formula.dataset import Dataset
 from dsg.formula.params import changed_settlement, on_floor
-from dsg.analysis.explain import find_council
 from dsg.formula.settle import Allocation, settle, settle_inputs
 
 # --------------------------------------------------------------------------- weights
@@ -95,9 +95,25 @@ def sweep(dataset: Dataset, service: str, indicator: str, start: float, stop: fl
 def check_status(status: np.ndarray, dataset: Dataset) -> None:
     """Refuse a batch in which some settlement was impossible (it would be silently wrong)."""
     if np.any(status == kernels.NEGATIVE_BAND_D):
-        raise InputError([Problem(dataset.name, "batch_negative_band_d", params={"count": int(np.sum(status == kernels.NEGATIVE_BAND_D))})])
+        raise InputError(
+            [
+                Problem(
+                    dataset.name,
+                    "batch_negative_band_d",
+                    params={"count": int(np.sum(status == kernels.NEGATIVE_BAND_D))},
+                )
+            ]
+        )
     if np.any(status == kernels.FLOOR_NOT_SELF_FUNDABLE):
-        raise InputError([Problem(dataset.name, "batch_floor_not_fundable", params={"count": int(np.sum(status == kernels.FLOOR_NOT_SELF_FUNDABLE))})])
+        raise InputError(
+            [
+                Problem(
+                    dataset.name,
+                    "batch_floor_not_fundable",
+                    params={"count": int(np.sum(status == kernels.FLOOR_NOT_SELF_FUNDABLE))},
+                )
+            ]
+        )
 
 
 # --------------------------------------------------------------------------- Monte Carlo
@@ -119,7 +135,9 @@ class MonteCarlo:
         return {f"p{p}": self.summary.percentile(p) for p in (5, 50, 95)}
 
 
-def draw_chunk(inputs: Inputs, raw: np.ndarray, size: int, seed: int, chunk: int, concentration: float, noise: float) -> batches.Batch:
+def draw_chunk(
+    inputs: Inputs, raw: np.ndarray, size: int, seed: int, chunk: int, concentration: float, noise: float
+) -> batches.Batch:
     """One chunk of random scenarios, from a generator seeded by (seed, chunk) alone."""
     rng = np.random.default_rng([seed, chunk])
     weights = np.zeros((size, *inputs.weights.shape))
@@ -138,8 +156,13 @@ def draw_chunk(inputs: Inputs, raw: np.ndarray, size: int, seed: int, chunk: int
 
 
 def montecarlo(
-    dataset: Dataset, samples: int, seed: int = 0, concentration: float = 200.0, indicator_noise: float = 0.0,
-    chunk: int = batches.DEFAULT_CHUNK, progress=None,
+    dataset: Dataset,
+    samples: int,
+    seed: int = 0,
+    concentration: float = 200.0,
+    indicator_noise: float = 0.0,
+    chunk: int = batches.DEFAULT_CHUNK,
+    progress=None,
 ) -> MonteCarlo:
     """Settle ``samples`` scenarios whose weights are drawn, service by service, from a
     Dirichlet centred on the dataset's weights (larger ``concentration``: closer to them),
@@ -159,7 +182,8 @@ def montecarlo(
     raw = np.array([indicator_values(dataset, k) for k in inputs.indicators])
     chunks = math.ceil(samples / chunk)
     parts = (
-        draw_chunk(inputs, raw, min(chunk, samples - c * chunk), seed, c, concentration, indicator_noise) for c in range(chunks)
+        draw_chunk(inputs, raw, min(chunk, samples - c * chunk), seed, c, concentration, indicator_noise)
+        for c in range(chunks)
     )
     summary = batches.summarise(inputs, parts, progress)
     out, _ = settle_inputs(inputs)
@@ -211,8 +235,14 @@ def parameter_setter(dataset: Dataset, parameter: str):
 
         def with_weight(value):
             weights = moved_weights(inputs.weights, s, k, value, "--vary")
-            rows = [(service, inputs.indicators[j], float(weights[s, j])) for j in range(len(inputs.indicators)) if weights[s, j] > 0]
-            new = pl.DataFrame(rows, schema={"service": pl.String, "indicator": pl.String, "weight": pl.Float64}, orient="row")
+            rows = [
+                (service, inputs.indicators[j], float(weights[s, j]))
+                for j in range(len(inputs.indicators))
+                if weights[s, j] > 0
+            ]
+            new = pl.DataFrame(
+                rows, schema={"service": pl.String, "indicator": pl.String, "weight": pl.Float64}, orient="row"
+            )
             kept = dataset.weights.filter(pl.col("service") != service)
             return dataset.with_changes(weights=pl.concat([kept, new], how="diagonal_relaxed"))
 
@@ -239,8 +269,14 @@ def target_metric(target: str, council: str | None):
 
 
 def goalseek(
-    dataset: Dataset, parameter: str, low: float, high: float, target: str, value: float,
-    council: str | None = None, tolerance: float = 1e-9,
+    dataset: Dataset,
+    parameter: str,
+    low: float,
+    high: float,
+    target: str,
+    value: float,
+    council: str | None = None,
+    tolerance: float = 1e-9,
 ) -> GoalSeek:
     """Find the parameter value in [low, high] that meets the target, by bisection.
 

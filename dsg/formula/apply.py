@@ -28,7 +28,9 @@ def new_blocks(dataset: Dataset, scenario: Scenario) -> set[str]:
 
 
 def weight_frame(weights: dict[str, dict[str, float]]) -> pl.DataFrame:
-    rows = [(service, indicator, weight) for service, formula in weights.items() for indicator, weight in formula.items()]
+    rows = [
+        (service, indicator, weight) for service, formula in weights.items() for indicator, weight in formula.items()
+    ]
     return pl.DataFrame(rows, schema=WEIGHT_SCHEMA, orient="row")
 
 
@@ -51,7 +53,9 @@ def formula_problems(dataset: Dataset, scenario: Scenario) -> list[Problem]:
             problems.append(Problem(label, "unknown_service", key=key, params={"value": service}))
         for indicator in formula:
             if indicator not in known_indicators:
-                problems.append(Problem(label, "unknown_indicator", key=f"{key}.{indicator}", params={"value": indicator}))
+                problems.append(
+                    Problem(label, "unknown_indicator", key=f"{key}.{indicator}", params={"value": indicator})
+                )
             else:
                 used.setdefault(indicator, (label, key))
     checked = {s: f for s, f in scenario.weights.items() if s in known_services or s in blocks}
@@ -74,11 +78,16 @@ def apply_scenario(dataset: Dataset, scenario: Scenario) -> Dataset:
     settlement, _ = scenario_settlement(dataset, scenario)
     known_services = set(dataset.services["service"].to_list())
     services = dataset.services.with_columns(
-        pl.col("service").replace_strict(scenario.services, default=pl.col("total"), return_dtype=pl.Float64).alias("total")
+        pl.col("service")
+        .replace_strict(scenario.services, default=pl.col("total"), return_dtype=pl.Float64)
+        .alias("total")
     )
     replaced = [s for s in scenario.weights if s in known_services]
     weights = pl.concat(
-        [dataset.weights.filter(~pl.col("service").is_in(replaced)), weight_frame({s: scenario.weights[s] for s in replaced})],
+        [
+            dataset.weights.filter(~pl.col("service").is_in(replaced)),
+            weight_frame({s: scenario.weights[s] for s in replaced}),
+        ],
         how="diagonal_relaxed",
     )
     return dataset.with_changes(

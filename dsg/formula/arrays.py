@@ -51,9 +51,7 @@ class Inputs:
 
 def indicator_values(dataset: Dataset, indicator: str) -> np.ndarray:
     """One indicator's values in council order."""
-    values = dict(
-        dataset.indicators.filter(pl.col("indicator") == indicator).select("ons_code", "value").iter_rows()
-    )
+    values = dict(dataset.indicators.filter(pl.col("indicator") == indicator).select("ons_code", "value").iter_rows())
     return np.array([values[code] for code in dataset.council_codes], dtype=np.float64)
 
 

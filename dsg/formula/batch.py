@@ -59,12 +59,21 @@ class Batch:
     def size(self) -> int:
         return self.indicator_pounds.shape[0]
 
-    def part(self, start: int, stop: int) -> "Batch":
+    def part(self, start: int, stop: int) -> Batch:
         shares = self.shares[start:stop] if self.shares.ndim == 3 else self.shares
         return Batch(shares, *(getattr(self, f)[start:stop] for f in BATCH_FIELDS[1:]))
 
 
-BATCH_FIELDS = ("shares", "indicator_pounds", "aef_total", "notional_band_d", "ndr_pool", "floor_percent", "cap_percent", "self_funded")
+BATCH_FIELDS = (
+    "shares",
+    "indicator_pounds",
+    "aef_total",
+    "notional_band_d",
+    "ndr_pool",
+    "floor_percent",
+    "cap_percent",
+    "self_funded",
+)
 
 
 def repeat(inputs: Inputs, n: int, **changes) -> Batch:
@@ -85,10 +94,30 @@ def repeat(inputs: Inputs, n: int, **changes) -> Batch:
 
 @jit(cache=True, nogil=True, parallel=True)
 def batch_kernel(
-    shares, per_scenario_shares, indicator_pounds, fixed, taxbase, base, ndr_share,
-    aef_total, notional_band_d, ndr_pool, floor_percent, cap_percent, self_funded,
-    keep_matrix, aef, floor_topup, pct_change, status,
-    sums, lows, highs, on_floor, histogram, failed,
+    shares,
+    per_scenario_shares,
+    indicator_pounds,
+    fixed,
+    taxbase,
+    base,
+    ndr_share,
+    aef_total,
+    notional_band_d,
+    ndr_pool,
+    floor_percent,
+    cap_percent,
+    self_funded,
+    keep_matrix,
+    aef,
+    floor_topup,
+    pct_change,
+    status,
+    sums,
+    lows,
+    highs,
+    on_floor,
+    histogram,
+    failed,
 ):
     """Settle every scenario of a batch, in BLOCKS contiguous blocks run in parallel.
 
@@ -104,9 +133,21 @@ def batch_kernel(
         for j in range(block * n_scenarios // BLOCKS, (block + 1) * n_scenarios // BLOCKS):
             share = shares[j] if per_scenario_shares else shares[0]
             kernels.settle_into(
-                share, indicator_pounds[j], fixed, taxbase, base, ndr_share,
-                aef_total[j], notional_band_d[j], ndr_pool[j], floor_percent[j], cap_percent[j], self_funded[j],
-                out, scalars, False,
+                share,
+                indicator_pounds[j],
+                fixed,
+                taxbase,
+                base,
+                ndr_share,
+                aef_total[j],
+                notional_band_d[j],
+                ndr_pool[j],
+                floor_percent[j],
+                cap_percent[j],
+                self_funded[j],
+                out,
+                scalars,
+                False,
             )
             if keep_matrix:
                 for i in range(n_councils):
@@ -144,8 +185,16 @@ def settle_many(inputs: Inputs, batch: Batch) -> dict[str, np.ndarray]:
     n, councils = batch.size, len(inputs.councils)
     result = {name: np.empty((n, councils)) for name in ("aef", "floor_topup", "pct_change")}
     result["status"] = np.empty(n)
-    run_kernel(inputs, batch, True, result["aef"], result["floor_topup"], result["pct_change"], result["status"],
-               *block_accumulators(councils, 0))
+    run_kernel(
+        inputs,
+        batch,
+        True,
+        result["aef"],
+        result["floor_topup"],
+        result["pct_change"],
+        result["status"],
+        *block_accumulators(councils, 0),
+    )
     return result
 
 
@@ -164,9 +213,21 @@ def block_accumulators(councils: int, bins: int = HIST_BINS) -> tuple[np.ndarray
 def run_kernel(inputs: Inputs, batch: Batch, keep_matrix: bool, *outputs) -> None:
     shares, per_scenario = kernel_shares(batch)
     batch_kernel(
-        shares, per_scenario, batch.indicator_pounds, inputs.fixed, inputs.taxbase, inputs.base, inputs.ndr_share,
-        batch.aef_total, batch.notional_band_d, batch.ndr_pool, batch.floor_percent, batch.cap_percent,
-        batch.self_funded, keep_matrix, *outputs,
+        shares,
+        per_scenario,
+        batch.indicator_pounds,
+        inputs.fixed,
+        inputs.taxbase,
+        inputs.base,
+        inputs.ndr_share,
+        batch.aef_total,
+        batch.notional_band_d,
+        batch.ndr_pool,
+        batch.floor_percent,
+        batch.cap_percent,
+        batch.self_funded,
+        keep_matrix,
+        *outputs,
     )
 
 
@@ -213,8 +274,21 @@ def summarise_chunk(inputs: Inputs, batch: Batch, summary: Summary) -> None:
     councils = len(inputs.councils)
     sums, lows, highs, on_floor, histogram, failed = block_accumulators(councils)
     no_matrix = np.empty((0, councils))
-    run_kernel(inputs, batch, False, no_matrix, no_matrix, no_matrix, np.empty(0),
-               sums, lows, highs, on_floor, histogram, failed)
+    run_kernel(
+        inputs,
+        batch,
+        False,
+        no_matrix,
+        no_matrix,
+        no_matrix,
+        np.empty(0),
+        sums,
+        lows,
+        highs,
+        on_floor,
+        histogram,
+        failed,
+    )
     for block in range(BLOCKS):
         summary.sums += sums[block]
     summary.lows = np.minimum(summary.lows, lows.min(axis=0))

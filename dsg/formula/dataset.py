@@ -75,7 +75,7 @@ class Dataset:
     def title(self, lang: str) -> str:
         return self.title_cy if lang == "cy" else self.title_en
 
-    def with_changes(self, **changes) -> "Dataset":
+    def with_changes(self, **changes) -> Dataset:
         return replace(self, **changes)
 
 
@@ -144,7 +144,13 @@ def check_duplicates(frame: pl.DataFrame, keys: tuple[str, ...], label: str, pro
         key = tuple(record[k] for k in keys)
         if key in seen:
             problems.append(
-                Problem(label, "duplicate_row", row, ", ".join(keys), {"value": " / ".join(map(str, key)), "first": seen[key]})
+                Problem(
+                    label,
+                    "duplicate_row",
+                    row,
+                    ", ".join(keys),
+                    {"value": " / ".join(map(str, key)), "first": seen[key]},
+                )
             )
         else:
             seen[key] = row
@@ -160,14 +166,19 @@ def numeric_column(
     frame: pl.DataFrame, column: str, label: str, problems: list[Problem], minimum: str = "nonnegative"
 ) -> pl.DataFrame:
     """Replace a text column by float64, recording every cell that is not a valid number."""
-    values = [check_number(record[column], problems, label, row=row, key=column, minimum=minimum) for row, record in rows(frame)]
+    values = [
+        check_number(record[column], problems, label, row=row, key=column, minimum=minimum)
+        for row, record in rows(frame)
+    ]
     return frame.with_columns(pl.Series(column, values, dtype=pl.Float64))
 
 
 # --------------------------------------------------------------------------- cross-file checks
 
 
-def indicator_problems(indicators: pl.DataFrame, councils: pl.DataFrame, used: dict[str, tuple[str, str]]) -> list[Problem]:
+def indicator_problems(
+    indicators: pl.DataFrame, councils: pl.DataFrame, used: dict[str, tuple[str, str]]
+) -> list[Problem]:
     """Every council has a value for every used indicator, and its Wales total is positive.
 
     ``used`` maps each indicator to the (file, key) that uses it, for the message.
@@ -188,14 +199,21 @@ def indicator_problems(indicators: pl.DataFrame, councils: pl.DataFrame, used: d
         missing = [code for code in codes if code not in values]
         for code in missing:
             problems.append(
-                Problem(file, "indicator_missing_council", key=key, params={"indicator": indicator, "council": f"{code} ({names[code]})"})
+                Problem(
+                    file,
+                    "indicator_missing_council",
+                    key=key,
+                    params={"indicator": indicator, "council": f"{code} ({names[code]})"},
+                )
             )
         if not missing and None not in values.values() and not math.fsum(values[c] for c in codes) > 0:
             problems.append(Problem(file, "indicator_zero_total", key=key, params={"indicator": indicator}))
     return problems
 
 
-def weight_sum_problems(weights: pl.DataFrame, label: str, key_of=lambda service: f"service {service}") -> list[Problem]:
+def weight_sum_problems(
+    weights: pl.DataFrame, label: str, key_of=lambda service: f"service {service}"
+) -> list[Problem]:
     problems = []
     for (service,), group in weights.group_by("service", maintain_order=True):
         total = math.fsum(group["weight"].to_list())
@@ -204,7 +222,9 @@ def weight_sum_problems(weights: pl.DataFrame, label: str, key_of=lambda service
     return problems
 
 
-def used_indicators(weights: pl.DataFrame, settlement: Settlement, weights_file: str, settlement_file: str) -> dict[str, tuple[str, str]]:
+def used_indicators(
+    weights: pl.DataFrame, settlement: Settlement, weights_file: str, settlement_file: str
+) -> dict[str, tuple[str, str]]:
     """Each indicator the settlement needs, with the first (file, key) that needs it."""
     used = {}
     for service, indicator in weights.select("service", "indicator").iter_rows():
@@ -243,7 +263,9 @@ def load_dataset(path: str | Path | None = None) -> Dataset:
             try:
                 raw[name] = entry.read_bytes()
             except OSError as exc:
-                problems.append(Problem(f"{prefix}/{name}", "unreadable_file", params={"reason": exc.strerror or str(exc)}))
+                problems.append(
+                    Problem(f"{prefix}/{name}", "unreadable_file", params={"reason": exc.strerror or str(exc)})
+                )
         elif name == "dataset.toml" or FILES[name][0]:
             problems.append(Problem(f"{prefix}/{name}", "missing_file"))
 
@@ -259,10 +281,14 @@ def load_dataset(path: str | Path | None = None) -> Dataset:
     if meta is not None:
         for key in meta:
             if key not in DATASET_KEYS:
-                problems.append(Problem(label("dataset.toml"), "unknown_key", key=key, params={"allowed": ", ".join(DATASET_KEYS)}))
+                problems.append(
+                    Problem(label("dataset.toml"), "unknown_key", key=key, params={"allowed": ", ".join(DATASET_KEYS)})
+                )
         for key in ("name", "year"):
             if not isinstance(meta.get(key), str) or not meta[key].strip():
-                problems.append(Problem(label("dataset.toml"), "missing_key" if key not in meta else "expected_text", key=key))
+                problems.append(
+                    Problem(label("dataset.toml"), "missing_key" if key not in meta else "expected_text", key=key)
+                )
         for key in ("title_en", "title_cy", "description", "licence"):
             if key in meta and not isinstance(meta[key], str):
                 problems.append(Problem(label("dataset.toml"), "expected_text", key=key))
@@ -275,9 +301,7 @@ def load_dataset(path: str | Path | None = None) -> Dataset:
             problems += found
 
     tables = {
-        name: read_csv_text(data, label(name), FILES[name][1], problems)
-        for name, data in raw.items()
-        if name in FILES
+        name: read_csv_text(data, label(name), FILES[name][1], problems) for name, data in raw.items() if name in FILES
     }
 
     councils = tables.get("councils.csv")
@@ -337,13 +361,35 @@ def load_dataset(path: str | Path | None = None) -> Dataset:
     if weights is not None:
         empty_cells(weights, ("service", "indicator"), label("weights.csv"), problems)
         if services is not None:
-            check_known(weights, "service", set(services["service"].to_list()), "unknown_service", label("weights.csv"), problems)
+            check_known(
+                weights,
+                "service",
+                set(services["service"].to_list()),
+                "unknown_service",
+                label("weights.csv"),
+                problems,
+            )
             with_formula = set(weights["service"].to_list())
             for row, record in rows(services):
                 if record["service"] not in with_formula:
-                    problems.append(Problem(label("services.csv"), "service_without_weights", row, "service", {"value": record["service"]}))
+                    problems.append(
+                        Problem(
+                            label("services.csv"),
+                            "service_without_weights",
+                            row,
+                            "service",
+                            {"value": record["service"]},
+                        )
+                    )
         if indicators is not None:
-            check_known(weights, "indicator", set(indicators["indicator"].to_list()), "unknown_indicator", label("weights.csv"), problems)
+            check_known(
+                weights,
+                "indicator",
+                set(indicators["indicator"].to_list()),
+                "unknown_indicator",
+                label("weights.csv"),
+                problems,
+            )
         check_duplicates(weights, ("service", "indicator"), label("weights.csv"), problems)
         weights = numeric_column(weights, "weight", label("weights.csv"), problems)
         # A service with an unreadable weight has that problem reported; sum the others.

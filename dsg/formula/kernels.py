@@ -40,9 +40,20 @@ FIELDS = (
     "rank",
 )
 FIELD = {name: index for index, name in enumerate(FIELDS)}
-SSA, ASSUMED_COUNCIL_TAX, AEF_FORMULA, FLOOR_TOPUP, CAP_REDUCTION, SELF_FUNDING, AEF, NDR, RSG, CHANGE, PCT_CHANGE, RANK = range(
-    len(FIELDS)
-)
+(
+    SSA,
+    ASSUMED_COUNCIL_TAX,
+    AEF_FORMULA,
+    FLOOR_TOPUP,
+    CAP_REDUCTION,
+    SELF_FUNDING,
+    AEF,
+    NDR,
+    RSG,
+    CHANGE,
+    PCT_CHANGE,
+    RANK,
+) = range(len(FIELDS))
 
 SCALARS = ("notional_band_d", "aef_total", "floor_cost", "self_funding_rate", "status")
 SCALAR = {name: index for index, name in enumerate(SCALARS)}
@@ -99,9 +110,21 @@ def protect(formula, base, floor_percent, cap_percent, self_funded, topup, cap_r
 
 @jit(cache=True, nogil=True)
 def settle_into(
-    shares, indicator_pounds, fixed, taxbase, base, ndr_share,
-    aef_total, notional_band_d, ndr_pool, floor_percent, cap_percent, self_funded,
-    out, scalars, with_rank=True,
+    shares,
+    indicator_pounds,
+    fixed,
+    taxbase,
+    base,
+    ndr_share,
+    aef_total,
+    notional_band_d,
+    ndr_pool,
+    floor_percent,
+    cap_percent,
+    self_funded,
+    out,
+    scalars,
+    with_rank=True,
 ):
     n_indicators, n_councils = shares.shape
 
@@ -135,8 +158,14 @@ def settle_into(
 
     # SPEC §3.5, against the adjusted base.
     rate, sum_topup, sum_cap = protect(
-        out[AEF_FORMULA], base, floor_percent, cap_percent, self_funded,
-        out[FLOOR_TOPUP], out[CAP_REDUCTION], out[SELF_FUNDING],
+        out[AEF_FORMULA],
+        base,
+        floor_percent,
+        cap_percent,
+        self_funded,
+        out[FLOOR_TOPUP],
+        out[CAP_REDUCTION],
+        out[SELF_FUNDING],
     )
     if rate > 1.0 and status == OK:
         status = FLOOR_NOT_SELF_FUNDABLE

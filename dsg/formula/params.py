@@ -97,7 +97,12 @@ def parse_number(text: str | None) -> float | None:
 
 
 def check_number(
-    value, problems: list[Problem], file: str, *, row: int | None = None, key: str,
+    value,
+    problems: list[Problem],
+    file: str,
+    *,
+    row: int | None = None,
+    key: str,
     minimum: str = "nonnegative",
 ) -> float | None:
     """Check one number (a CSV cell or a TOML value) and record what was wrong.
@@ -134,7 +139,9 @@ def is_remove(value) -> bool:
 # --------------------------------------------------------------------------- the rules
 
 
-def parse_settlement(table, label: str, prefix: str = "settlement", where: dict[str, str] | None = None) -> tuple[Settlement | None, list[Problem]]:
+def parse_settlement(
+    table, label: str, prefix: str = "settlement", where: dict[str, str] | None = None
+) -> tuple[Settlement | None, list[Problem]]:
     """Check a whole ``[settlement]`` table and build :class:`Settlement` from it.
 
     ``where`` maps a key to the place it was written (e.g. ``years[2].floor_percent``) when
@@ -150,7 +157,9 @@ def parse_settlement(table, label: str, prefix: str = "settlement", where: dict[
         return None, [Problem(label, "expected_table", key=prefix)]
     for key in table:
         if key not in SETTLEMENT_KEYS:
-            problems.append(Problem(label, "unknown_key", key=place(key), params={"allowed": ", ".join(SETTLEMENT_KEYS)}))
+            problems.append(
+                Problem(label, "unknown_key", key=place(key), params={"allowed": ", ".join(SETTLEMENT_KEYS)})
+            )
 
     def number(key: str, minimum: str, required: bool = False) -> float | None:
         if key not in table or table[key] is None:
@@ -182,9 +191,16 @@ def parse_settlement(table, label: str, prefix: str = "settlement", where: dict[
     floor_funding = table.get("floor_funding", "external")
     if floor_funding not in FLOOR_FUNDING_MODES:
         problems.append(
-            Problem(label, "bad_choice", key=place("floor_funding"), params={"value": floor_funding, "allowed": ", ".join(FLOOR_FUNDING_MODES)})
+            Problem(
+                label,
+                "bad_choice",
+                key=place("floor_funding"),
+                params={"value": floor_funding, "allowed": ", ".join(FLOOR_FUNDING_MODES)},
+            )
         )
-    problems += floor_cap_problems(floor_percent, cap_percent, label, place, blame_floor="floor_percent" in where and "cap_percent" not in where)
+    problems += floor_cap_problems(
+        floor_percent, cap_percent, label, place, blame_floor="floor_percent" in where and "cap_percent" not in where
+    )
     ndr_indicator = text("ndr_indicator")
     taxbase_indicator = text("taxbase_indicator")
     population_indicator = text("population_indicator", required=False)
@@ -216,12 +232,18 @@ def floor_cap_problems(
     year's floor through the dataset's cap)."""
     problems = []
     if floor_percent is not None and floor_percent < LOWEST_PERCENT:
-        problems.append(Problem(label, "floor_below_minus_100", key=place("floor_percent"), params={"value": floor_percent}))
+        problems.append(
+            Problem(label, "floor_below_minus_100", key=place("floor_percent"), params={"value": floor_percent})
+        )
     if cap_percent is not None and cap_percent < LOWEST_PERCENT:
-        problems.append(Problem(label, "floor_below_minus_100", key=place("cap_percent"), params={"value": cap_percent}))
+        problems.append(
+            Problem(label, "floor_below_minus_100", key=place("cap_percent"), params={"value": cap_percent})
+        )
     if floor_percent is not None and cap_percent is not None and cap_percent < floor_percent:
         culprit = "floor_percent" if blame_floor else "cap_percent"
-        problems.append(Problem(label, "cap_below_floor", key=place(culprit), params={"cap": cap_percent, "floor": floor_percent}))
+        problems.append(
+            Problem(label, "cap_below_floor", key=place(culprit), params={"cap": cap_percent, "floor": floor_percent})
+        )
     return problems
 
 
@@ -241,7 +263,9 @@ def overlay(base: dict, changes: dict) -> dict:
     return merged
 
 
-def changed_settlement(settlement: Settlement, label: str, where: dict[str, str] | None = None, **changes) -> tuple[Settlement | None, list[Problem]]:
+def changed_settlement(
+    settlement: Settlement, label: str, where: dict[str, str] | None = None, **changes
+) -> tuple[Settlement | None, list[Problem]]:
     """``settlement`` with some parameters changed, through every rule of :func:`parse_settlement`.
 
     The way a later year, a goal seek or a sweep changes a parameter: ``where`` names the

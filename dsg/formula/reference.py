@@ -70,11 +70,20 @@ def reference_settlement(inputs: Inputs, indicator_values: np.ndarray | None = N
         status = NEGATIVE_BAND_D
     elif lam > 1:
         status = FLOOR_NOT_SELF_FUNDABLE
-    fields = dict(
-        ssa=ssa, assumed_council_tax=assumed_council_tax, aef_formula=aef_formula, floor_topup=floor_topup,
-        cap_reduction=cap_reduction, self_funding=self_funding, aef=aef, ndr=ndr, rsg=rsg, change=change,
-        pct_change=pct_change, rank=rank,
-    )
+    fields = {
+        "ssa": ssa,
+        "assumed_council_tax": assumed_council_tax,
+        "aef_formula": aef_formula,
+        "floor_topup": floor_topup,
+        "cap_reduction": cap_reduction,
+        "self_funding": self_funding,
+        "aef": aef,
+        "ndr": ndr,
+        "rsg": rsg,
+        "change": change,
+        "pct_change": pct_change,
+        "rank": rank,
+    }
     assert tuple(fields) == FIELDS
     return {
         **fields,

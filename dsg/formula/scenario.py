@@ -29,8 +29,14 @@ CONSOLIDATE_KEYS = ("grants", "into", "cut_percent", "key", "protection_percent"
 # The settlement parameters a later year may change.
 YEAR_SETTLEMENT_KEYS = ("floor_percent", "cap_percent", "floor_funding")
 YEAR_KEYS = (
-    "year", "aef_growth_percent", "ssa_growth_percent", *YEAR_SETTLEMENT_KEYS, "services", "indicators",
-    "dehypothecate", "consolidate",
+    "year",
+    "aef_growth_percent",
+    "ssa_growth_percent",
+    *YEAR_SETTLEMENT_KEYS,
+    "services",
+    "indicators",
+    "dehypothecate",
+    "consolidate",
 )
 
 
@@ -163,15 +169,28 @@ def parse_consolidations(value, label: str, where: str, problems: list[Problem])
         key = table.get("key", KEY_CURRENT)
         if isinstance(key, str):
             if key != KEY_CURRENT:
-                problems.append(Problem(label, "bad_choice", key=f"{here}.key", params={"value": key, "allowed": f'"{KEY_CURRENT}" or a table of indicator = weight'}))
+                problems.append(
+                    Problem(
+                        label,
+                        "bad_choice",
+                        key=f"{here}.key",
+                        params={"value": key, "allowed": f'"{KEY_CURRENT}" or a table of indicator = weight'},
+                    )
+                )
                 key = None
         else:
             key = weight_table(key, label, f"{here}.key", problems)
         protection = None
         if "protection_percent" in table:
-            protection = check_number(table["protection_percent"], problems, label, key=f"{here}.protection_percent", minimum="any")
+            protection = check_number(
+                table["protection_percent"], problems, label, key=f"{here}.protection_percent", minimum="any"
+            )
             if protection is not None and protection < -100:
-                problems.append(Problem(label, "floor_below_minus_100", key=f"{here}.protection_percent", params={"value": protection}))
+                problems.append(
+                    Problem(
+                        label, "floor_below_minus_100", key=f"{here}.protection_percent", params={"value": protection}
+                    )
+                )
         years = whole_years(table, label, here, problems)
         if grants and into and cut is not None and key is not None:
             merges.append(Consolidation(tuple(g.strip() for g in grants), into, cut, key, protection, years, here))
@@ -192,10 +211,14 @@ def parse_years(value, label: str, problems: list[Problem]) -> tuple[Year, ...]:
         here = f"years[{number}]"
         unknown_keys(table, YEAR_KEYS, label, here, problems)
         name = text(table, "year", label, here, problems)
-        growth = check_number(table.get("aef_growth_percent", 0.0), problems, label, key=f"{here}.aef_growth_percent", minimum="any")
+        growth = check_number(
+            table.get("aef_growth_percent", 0.0), problems, label, key=f"{here}.aef_growth_percent", minimum="any"
+        )
         ssa_growth = None
         if "ssa_growth_percent" in table:
-            ssa_growth = check_number(table["ssa_growth_percent"], problems, label, key=f"{here}.ssa_growth_percent", minimum="any")
+            ssa_growth = check_number(
+                table["ssa_growth_percent"], problems, label, key=f"{here}.ssa_growth_percent", minimum="any"
+            )
         settlement = settlement_changes(
             {k: table[k] for k in YEAR_SETTLEMENT_KEYS if k in table}, label, here, problems
         )
@@ -210,7 +233,8 @@ def parse_years(value, label: str, problems: list[Problem]) -> tuple[Year, ...]:
                 problems.append(Problem(label, "expected_table", key=f"{here}.indicators.{indicator}"))
                 continue
             indicators[indicator] = {
-                code: check_number(v, problems, label, key=f"{here}.indicators.{indicator}.{code}") for code, v in values.items()
+                code: check_number(v, problems, label, key=f"{here}.indicators.{indicator}.{code}")
+                for code, v in values.items()
             }
         moves = parse_dehypothecations(table.get("dehypothecate", []), label, f"{here}.dehypothecate", problems)
         merges = parse_consolidations(table.get("consolidate", []), label, f"{here}.consolidate", problems)

@@ -105,7 +105,14 @@ def fingerprint(inputs: Inputs) -> bytes:
     digest = hashlib.sha256()
     for array in (inputs.shares, inputs.indicator_pounds, inputs.fixed, inputs.taxbase, inputs.base, inputs.ndr_share):
         digest.update(np.ascontiguousarray(array).tobytes())
-    scalars = (inputs.aef_total, inputs.notional_band_d, inputs.ndr_pool, inputs.floor_percent, inputs.cap_percent, float(inputs.self_funded))
+    scalars = (
+        inputs.aef_total,
+        inputs.notional_band_d,
+        inputs.ndr_pool,
+        inputs.floor_percent,
+        inputs.cap_percent,
+        float(inputs.self_funded),
+    )
     digest.update(np.array(scalars).tobytes())
     return digest.digest()
 
@@ -126,16 +133,20 @@ def settle(dataset: Dataset, settler: Settler | None = None) -> Allocation:
     status = int(scalars[kernels.STATUS])
     source = settlement_source(dataset)
     if status == kernels.NEGATIVE_BAND_D:
-        raise InputError([Problem(source, "negative_band_d", key="settlement", params={"value": scalars[kernels.BAND_D]})])
+        raise InputError(
+            [Problem(source, "negative_band_d", key="settlement", params={"value": scalars[kernels.BAND_D]})]
+        )
     if status == kernels.FLOOR_NOT_SELF_FUNDABLE:
         rate = scalars[kernels.LAMBDA]
         code = "floor_not_self_fundable" if np.isfinite(rate) else "floor_nobody_above"
         raise InputError([Problem(source, code, key="settlement.floor_funding", params={"rate": rate})])
     figures = {name: out[index] for index, name in enumerate(kernels.FIELDS)}
     figures["rank"] = figures["rank"].astype(np.int64)
-    councils = dataset.councils.select("ons_code", "name_en", "name_cy").with_columns(
-        pl.Series(name, values) for name, values in figures.items()
-    ).with_columns(pl.Series("base_aef", inputs.base))
+    councils = (
+        dataset.councils.select("ons_code", "name_en", "name_cy")
+        .with_columns(pl.Series(name, values) for name, values in figures.items())
+        .with_columns(pl.Series("base_aef", inputs.base))
+    )
     warnings = tuple(
         Problem(
             source,

@@ -50,7 +50,9 @@ def key_shares(dataset: Dataset, key: dict[str, float]) -> np.ndarray:
     return sum(weight * shares_of(indicator_values(dataset, indicator)) for indicator, weight in key.items())
 
 
-def protected_allocation(previous: np.ndarray, proposed: np.ndarray, protection_percent: float | None) -> tuple[np.ndarray, float]:
+def protected_allocation(
+    previous: np.ndarray, proposed: np.ndarray, protection_percent: float | None
+) -> tuple[np.ndarray, float]:
     """``proposed`` with no council below (1 + p/100) x ``previous``, paid for inside the same
     total by scaling back those above: the self-funded floor of the settlement (kernels.protect).
 
@@ -59,7 +61,9 @@ def protected_allocation(previous: np.ndarray, proposed: np.ndarray, protection_
     if protection_percent is None:
         return proposed.copy(), 0.0
     topup, cap, self_funding = np.zeros_like(proposed), np.zeros_like(proposed), np.zeros_like(proposed)
-    rate, _, _ = kernels.protect(proposed, previous, float(protection_percent), NO_VALUE, True, topup, cap, self_funding)
+    rate, _, _ = kernels.protect(
+        proposed, previous, float(protection_percent), NO_VALUE, True, topup, cap, self_funding
+    )
     return proposed + topup - self_funding, float(rate)
 
 
@@ -71,15 +75,25 @@ def transfer(dataset: Dataset, move: Dehypothecation, amounts: np.ndarray) -> Da
     weights = dataset.weights
     if move.into_service in services["service"].to_list():
         services = services.with_columns(
-            pl.when(pl.col("service") == move.into_service).then(pl.col("total") + moved).otherwise(pl.col("total")).alias("total")
+            pl.when(pl.col("service") == move.into_service)
+            .then(pl.col("total") + moved)
+            .otherwise(pl.col("total"))
+            .alias("total")
         )
     else:
         services = pl.concat(
-            [services, pl.DataFrame({"service": [move.into_service], "total": [moved], "name_cy": [move.into_service]})],
+            [
+                services,
+                pl.DataFrame({"service": [move.into_service], "total": [moved], "name_cy": [move.into_service]}),
+            ],
             how="diagonal_relaxed",
         )
         new_weights = pl.DataFrame(
-            {"service": [move.into_service] * len(move.weights), "indicator": list(move.weights), "weight": list(move.weights.values())}
+            {
+                "service": [move.into_service] * len(move.weights),
+                "indicator": list(move.weights),
+                "weight": list(move.weights.values()),
+            }
         )
         weights = pl.concat([weights, new_weights], how="diagonal_relaxed")
     settlement = dataset.settlement

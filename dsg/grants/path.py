@@ -20,7 +20,6 @@ from dsg.formula.scenario import KEY_CURRENT, Consolidation, Dehypothecation, Sc
 from dsg.formula.settle import Allocation, Settler
 from dsg.grants.moves import grant_amounts, key_shares, protected_allocation, transfer, with_grant_amounts
 
-
 # --------------------------------------------------------------------------- the path
 
 
@@ -88,13 +87,17 @@ class PathRunner:
         if not self.amounts:
             self.problems.append(Problem(self.label, "no_grants", key=key, params={"value": grant}))
             return False
-        self.problems.append(Problem(self.label, "unknown_grant", key=key, params={"value": grant, "allowed": ", ".join(self.amounts)}))
+        self.problems.append(
+            Problem(self.label, "unknown_grant", key=key, params={"value": grant, "allowed": ", ".join(self.amounts)})
+        )
         return False
 
     def known_indicators(self, weights: dict[str, float], key: str) -> bool:
         known = set(self.dataset.indicators["indicator"].to_list())
         problems = [
-            Problem(self.label, "unknown_indicator", key=f"{key}.{k}", params={"value": k}) for k in weights if k not in known
+            Problem(self.label, "unknown_indicator", key=f"{key}.{k}", params={"value": k})
+            for k in weights
+            if k not in known
         ]
         problems += indicator_problems(
             self.dataset.indicators, self.dataset.councils, {k: (self.label, key) for k in weights if k in known}
@@ -164,12 +167,22 @@ class PathRunner:
         if move.into_service in self.dataset.services["service"].to_list():
             if move.weights is not None and not move.weights_from_scenario:
                 self.problems.append(
-                    Problem(self.label, "weights_for_existing_service", key=f"{move.key}.weights", params={"value": move.into_service})
+                    Problem(
+                        self.label,
+                        "weights_for_existing_service",
+                        key=f"{move.key}.weights",
+                        params={"value": move.into_service},
+                    )
                 )
                 ok = False
         elif move.weights is None:
             self.problems.append(
-                Problem(self.label, "new_service_needs_weights", key=f"{move.key}.into_service", params={"value": move.into_service})
+                Problem(
+                    self.label,
+                    "new_service_needs_weights",
+                    key=f"{move.key}.into_service",
+                    params={"value": move.into_service},
+                )
             )
             ok = False
         else:
@@ -195,7 +208,12 @@ class PathRunner:
         new, rate = protected_allocation(previous, proposed, merge.protection_percent)
         if rate > 1.0:
             self.report(
-                Problem(self.label, "protection_not_fundable", key=f"{merge.where}.protection_percent", params={"rate": rate, "year": year})
+                Problem(
+                    self.label,
+                    "protection_not_fundable",
+                    key=f"{merge.where}.protection_percent",
+                    params={"rate": rate, "year": year},
+                )
             )
             return
         self.amounts[merge.into] = new
@@ -214,9 +232,13 @@ class PathRunner:
             )
 
     def start_merge(self, merge: Consolidation, year: str) -> None:
-        ok = all([self.known_grant(grant, f"{merge.where}.grants") for grant in merge.grants])
+        # Every grant is checked (no short-circuit), so that every unknown one is listed.
+        known = [self.known_grant(grant, f"{merge.where}.grants") for grant in merge.grants]
+        ok = all(known)
         if merge.into in self.amounts and merge.into not in merge.grants:
-            self.problems.append(Problem(self.label, "grant_exists", key=f"{merge.where}.into", params={"value": merge.into}))
+            self.problems.append(
+                Problem(self.label, "grant_exists", key=f"{merge.where}.into", params={"value": merge.into})
+            )
             ok = False
         if isinstance(merge.key, dict) and not self.known_indicators(merge.key, f"{merge.where}.key"):
             ok = False
@@ -280,12 +302,17 @@ class PathRunner:
         for service in year.services:
             if service not in known_services:
                 self.problems.append(
-                    Problem(self.label, "unknown_service", key=f'{year.where}.services."{service}"', params={"value": service})
+                    Problem(
+                        self.label,
+                        "unknown_service",
+                        key=f'{year.where}.services."{service}"',
+                        params={"value": service},
+                    )
                 )
-        services = dataset.services.with_columns(
-            (pl.col("total") * ssa_growth).alias("total")
-        ).with_columns(
-            pl.col("service").replace_strict(year.services, default=pl.col("total"), return_dtype=pl.Float64).alias("total")
+        services = dataset.services.with_columns((pl.col("total") * ssa_growth).alias("total")).with_columns(
+            pl.col("service")
+            .replace_strict(year.services, default=pl.col("total"), return_dtype=pl.Float64)
+            .alias("total")
         )
         indicators = dataset.indicators
         codes = set(dataset.council_codes)
@@ -293,13 +320,23 @@ class PathRunner:
         for indicator, values in year.indicators.items():
             if indicator not in known_indicators:
                 self.problems.append(
-                    Problem(self.label, "unknown_indicator", key=f"{year.where}.indicators.{indicator}", params={"value": indicator})
+                    Problem(
+                        self.label,
+                        "unknown_indicator",
+                        key=f"{year.where}.indicators.{indicator}",
+                        params={"value": indicator},
+                    )
                 )
                 continue
             for code, value in values.items():
                 if code not in codes:
                     self.problems.append(
-                        Problem(self.label, "unknown_council", key=f"{year.where}.indicators.{indicator}.{code}", params={"value": code})
+                        Problem(
+                            self.label,
+                            "unknown_council",
+                            key=f"{year.where}.indicators.{indicator}.{code}",
+                            params={"value": code},
+                        )
                     )
                 elif value is not None:
                     indicators = indicators.with_columns(
@@ -310,8 +347,14 @@ class PathRunner:
                     )
         if year.indicators:
             # Updated values must still give every used indicator a positive Wales total.
-            used = [*dataset.weights["indicator"].to_list(), dataset.settlement.ndr_indicator, dataset.settlement.taxbase_indicator]
-            updated = {k: (self.label, f"{year.where}.indicators.{k}") for k in dict.fromkeys(used) if k in year.indicators}
+            used = [
+                *dataset.weights["indicator"].to_list(),
+                dataset.settlement.ndr_indicator,
+                dataset.settlement.taxbase_indicator,
+            ]
+            updated = {
+                k: (self.label, f"{year.where}.indicators.{k}") for k in dict.fromkeys(used) if k in year.indicators
+            }
             found = indicator_problems(indicators, dataset.councils, updated)
             self.problems += found
             if found:
@@ -340,7 +383,9 @@ def run_path(start: Dataset, changed: Dataset, scenario: Scenario, settler: Sett
     seen = {changed.year}
     for year in scenario.years:
         if year.year in seen:
-            runner.report(Problem(scenario.source, "year_repeated", key=f"{year.where}.year", params={"value": year.year}))
+            runner.report(
+                Problem(scenario.source, "year_repeated", key=f"{year.where}.year", params={"value": year.year})
+            )
         seen.add(year.year)
     runner.path.start = runner.settle(start)
     runner.path.start_grants = grant_amounts(start)

@@ -20,7 +20,14 @@ DEHYPOTHECATION_COLUMNS = ("grant", "ons_code", "grant_before", "aef_gain", "net
 CONSOLIDATION_COLUMNS = ("grant", "ons_code", "old", "new", "change", "pct_change")
 MULTIYEAR_COLUMNS = ("year", "ons_code", "council", "base_aef", "aef", "change", "pct_change", "floor_topup")
 HYPOTHECATION_COLUMNS = (
-    "ons_code", "council", "aef_before", "grants_before", "level_before", "aef_after", "grants_after", "level_after",
+    "ons_code",
+    "council",
+    "aef_before",
+    "grants_before",
+    "level_before",
+    "aef_after",
+    "grants_after",
+    "level_after",
 )
 
 
@@ -43,7 +50,11 @@ class GrantReport:
         """Rows as a frame, with the council's name after its code and a year column only
         when the path spans years."""
         schema = {"year": pl.String, "grant": pl.String, "ons_code": pl.String, "pct_change": pl.Float64}
-        frame = pl.DataFrame(rows, schema_overrides=schema) if rows else pl.DataFrame(schema={**schema, **{c: pl.Float64 for c in columns if c not in schema}})
+        frame = (
+            pl.DataFrame(rows, schema_overrides=schema)
+            if rows
+            else pl.DataFrame(schema={**schema, **{c: pl.Float64 for c in columns if c not in schema}})
+        )
         names = self.names(lang)
         frame = frame.with_columns(pl.col("ons_code").replace_strict(names, default="").alias("council"))
         ordered = [c for c in columns if c != "ons_code"]
@@ -144,4 +155,10 @@ def catalogue(dataset: Dataset, lang: str = "en") -> pl.DataFrame:
                 "source": entry.get("source") or "",
             }
         )
-    return pl.DataFrame(rows, schema={c: (pl.Float64 if c == "total" else pl.String) for c in ("grant", "name", "total", "year", "key", "key_status", "purpose", "source")})
+    return pl.DataFrame(
+        rows,
+        schema={
+            c: (pl.Float64 if c == "total" else pl.String)
+            for c in ("grant", "name", "total", "year", "key", "key_status", "purpose", "source")
+        },
+    )

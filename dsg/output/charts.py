@@ -8,13 +8,13 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-from dsg.errors import raise_if  # noqa: E402
-from dsg.formula.params import on_floor as is_on_floor  # noqa: E402
-from dsg.i18n import name_of  # noqa: E402
-from dsg.output.files import chart_path_problems, writing  # noqa: E402
+from dsg.errors import raise_if
+from dsg.formula.params import on_floor as is_on_floor
+from dsg.i18n import name_of
+from dsg.output.files import chart_path_problems, writing
 
 MILLION = 1e6
 # Colour-blind-safe palette (Okabe and Ito), one colour per cause.
@@ -46,11 +46,26 @@ def difference_chart(comparison, index: int, path: str | Path, lang: str = "en")
         axes.barh([], [], color=FLOORED, label=name_of("words", "chart_on_floor", lang))
         axes.legend(loc="lower right")
     for y, value in enumerate(pct):
-        axes.annotate(f"{value:+.2f}", (value, y), xytext=(3 if value >= 0 else -3, 0), textcoords="offset points",
-                      ha="left" if value >= 0 else "right", va="center", fontsize=7)
+        axes.annotate(
+            f"{value:+.2f}",
+            (value, y),
+            xytext=(3 if value >= 0 else -3, 0),
+            textcoords="offset points",
+            ha="left" if value >= 0 else "right",
+            va="center",
+            fontsize=7,
+        )
     axes.set_xlabel(name_of("words", "chart_difference_axis", lang, baseline=comparison.baseline_label))
-    axes.set_title(name_of("words", "chart_difference_title", lang, scenario=comparison.labels[index],
-                           baseline=comparison.baseline_label), fontsize=10)
+    axes.set_title(
+        name_of(
+            "words",
+            "chart_difference_title",
+            lang,
+            scenario=comparison.labels[index],
+            baseline=comparison.baseline_label,
+        ),
+        fontsize=10,
+    )
     axes.axvline(0, color="black", linewidth=0.5)
     axes.grid(axis="x", alpha=0.3)
     axes.margins(x=0.15)
@@ -70,13 +85,27 @@ def decomposition_chart(decomposition, scenario_label: str, path: str | Path, la
         axes.barh(names, values, left=left, color=colour, label=name_of("causes", cause, lang))
         positive += np.maximum(values, 0)
         negative += np.minimum(values, 0)
-    axes.scatter(frame["total"].to_numpy() / MILLION, names, color="black", zorder=3, s=14, label=name_of("causes", "total", lang))
+    axes.scatter(
+        frame["total"].to_numpy() / MILLION,
+        names,
+        color="black",
+        zorder=3,
+        s=14,
+        label=name_of("causes", "total", lang),
+    )
     axes.axvline(0, color="black", linewidth=0.5)
     axes.invert_yaxis()
     axes.set_xlabel(name_of("words", "chart_decomposition_axis", lang))
     measure = name_of("screen", decomposition.measure, lang)
     axes.set_title(
-        name_of("words", "decomposition_title", lang, measure=measure, scenario=scenario_label, method=name_of("causes", decomposition.method, lang))
+        name_of(
+            "words",
+            "decomposition_title",
+            lang,
+            measure=measure,
+            scenario=scenario_label,
+            method=name_of("causes", decomposition.method, lang),
+        )
     )
     axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.06 - 0.3 / max(len(names), 1)), ncol=3, fontsize=8)
     axes.margins(x=0.05)
@@ -103,7 +132,7 @@ def waterfall_chart(explanation, path: str | Path, lang: str = "en") -> Path:
     figure, axes = plt.subplots(figsize=(max(8, 0.9 * len(bars)), 5))
     running = 0.0
     top = 0.0
-    for x, (name, value, kind) in enumerate(bars):
+    for x, (_name, value, kind) in enumerate(bars):
         if kind == "total":
             bottom, height, colour = 0.0, value, "#444444"
             running = value
@@ -114,8 +143,14 @@ def waterfall_chart(explanation, path: str | Path, lang: str = "en") -> Path:
         axes.bar(x, height / MILLION, bottom=bottom / MILLION, color=colour)
         upper = max(bottom, bottom + height)
         top = max(top, upper)
-        axes.annotate(f"{value / MILLION:,.1f}", (x, upper / MILLION), xytext=(0, 3),
-                      textcoords="offset points", ha="center", fontsize=7)
+        axes.annotate(
+            f"{value / MILLION:,.1f}",
+            (x, upper / MILLION),
+            xytext=(0, 3),
+            textcoords="offset points",
+            ha="center",
+            fontsize=7,
+        )
     axes.set_ylim(top=1.08 * top / MILLION)
     axes.set_xticks(range(len(bars)), [b[0] for b in bars], rotation=35, ha="right", fontsize=8)
     axes.set_ylabel(name_of("words", "chart_waterfall_axis", lang))
@@ -131,16 +166,35 @@ def sweep_chart(result, path: str | Path, lang: str = "en") -> Path:
     colours = plt.get_cmap("tab20", 20)
     for i, name in enumerate(names):
         # 22 councils and 20 colours: the second round of colours is dashed.
-        axes.plot(result.values, result.pct_change[:, i], color=colours(i % 20), linewidth=1.2, label=name,
-                  linestyle="-" if i < 20 else "--")
+        axes.plot(
+            result.values,
+            result.pct_change[:, i],
+            color=colours(i % 20),
+            linewidth=1.2,
+            label=name,
+            linestyle="-" if i < 20 else "--",
+        )
         on_floor = is_on_floor(result.floor_topup[:, i])
         crossings = np.flatnonzero(on_floor[1:] != on_floor[:-1]) + 1
         for step in crossings:
-            axes.scatter(result.values[step], result.pct_change[step, i], color=colours(i % 20), edgecolor="black", zorder=3, s=28)
+            axes.scatter(
+                result.values[step],
+                result.pct_change[step, i],
+                color=colours(i % 20),
+                edgecolor="black",
+                zorder=3,
+                s=28,
+            )
     axes.scatter([], [], color="white", edgecolor="black", s=28, label=name_of("words", "chart_floor_crossed", lang))
     floor = result.dataset.settlement.floor_percent
     if floor is not None:
-        axes.axhline(floor, color="black", linestyle="--", linewidth=1, label=name_of("words", "chart_floor", lang, value=f"{floor:g}"))
+        axes.axhline(
+            floor,
+            color="black",
+            linestyle="--",
+            linewidth=1,
+            label=name_of("words", "chart_floor", lang, value=f"{floor:g}"),
+        )
     service = result.dataset.service_name(result.service, lang)
     axes.set_xlabel(name_of("words", "sweep_axis", lang, indicator=result.indicator, service=service))
     axes.set_ylabel(name_of("words", "chart_pct_axis", lang))

@@ -18,11 +18,11 @@ import polars as pl
 from dsg.errors import Problem, raise_if
 from dsg.formula.settle import ALLOCATION_COLUMNS, MONEY_COLUMNS, Allocation
 from dsg.i18n import name_of
+from dsg.output import workbook
 from dsg.output.files import folder_problems, output_path_problems, sidecar_path, writing
 from dsg.output.formats import PCT_DECIMALS
 from dsg.output.provenance import allocation_provenance, comparison_provenance, provenance, stamped
 from dsg.output.rounding import round_half_up, rounded_by_group, whole_pounds
-from dsg.output import workbook
 
 
 def rounded_table(allocation: Allocation, lang: str = "en") -> pl.DataFrame:
@@ -130,16 +130,23 @@ def write_comparison(comparison, path: str | Path, lang: str = "en", decompositi
     decomposition = None
     if decompositions is not None:
         frames = [
-            d.table(lang).with_columns(
-                pl.lit(label).alias("scenario"), pl.lit(name_of("causes", d.method, lang)).alias("method")
-            ).select("scenario", "method", *d.table(lang).columns)
+            d.table(lang)
+            .with_columns(pl.lit(label).alias("scenario"), pl.lit(name_of("causes", d.method, lang)).alias("method"))
+            .select("scenario", "method", *d.table(lang).columns)
             for label, d in zip(comparison.labels, decompositions)
         ]
         decomposition = pl.concat(frames, how="diagonal").fill_null(0.0)
     with writing(target) as temporary:
         workbook.comparison_workbook(
-            temporary, lang, summary, allocations, rounded_comparison(comparison, lang), decomposition,
-            comparison.iba_table(lang), comparison.indicator_table(lang), record,
+            temporary,
+            lang,
+            summary,
+            allocations,
+            rounded_comparison(comparison, lang),
+            decomposition,
+            comparison.iba_table(lang),
+            comparison.indicator_table(lang),
+            record,
         )
     return target
 
@@ -152,13 +159,15 @@ def grant_tables(report, lang: str = "en") -> dict[str, pl.DataFrame]:
     percentages to 6 decimals."""
     year = ("year",) if report.multi_year else ()
     return {
-        "dehypothecation": rounded_by_group(report.dehypothecation(lang), ("grant_before", "aef_gain", "net"), (*year, "grant")),
-        "consolidation": rounded_by_group(report.consolidation(lang), ("old", "new", "change"), (*year, "grant")).with_columns(
-            pl.col("pct_change").round(PCT_DECIMALS)
+        "dehypothecation": rounded_by_group(
+            report.dehypothecation(lang), ("grant_before", "aef_gain", "net"), (*year, "grant")
         ),
-        "multiyear": rounded_by_group(report.multiyear(lang), ("base_aef", "aef", "change", "floor_topup"), ("year",)).with_columns(
-            pl.col("pct_change").round(PCT_DECIMALS)
-        ),
+        "consolidation": rounded_by_group(
+            report.consolidation(lang), ("old", "new", "change"), (*year, "grant")
+        ).with_columns(pl.col("pct_change").round(PCT_DECIMALS)),
+        "multiyear": rounded_by_group(
+            report.multiyear(lang), ("base_aef", "aef", "change", "floor_topup"), ("year",)
+        ).with_columns(pl.col("pct_change").round(PCT_DECIMALS)),
         "hypothecation": rounded_by_group(
             report.hypothecation(lang), ("aef_before", "grants_before", "aef_after", "grants_after")
         ).with_columns(pl.col("level_before", "level_after").round(PCT_DECIMALS)),
@@ -190,7 +199,9 @@ def write_grant_report(report, directory: str | Path, lang: str = "en") -> list[
     return written
 
 
-def write_frame(frame: pl.DataFrame, path: str | Path, record: dict, lang: str = "en", kinds: dict | None = None) -> Path:
+def write_frame(
+    frame: pl.DataFrame, path: str | Path, record: dict, lang: str = "en", kinds: dict | None = None
+) -> Path:
     """Any result table to CSV / Parquet (with provenance) or a one-sheet XLSX."""
     raise_if(output_path_problems(path))
     target = Path(path)

@@ -40,7 +40,9 @@ def output_path_problems(path: str | Path, formats: tuple[str, ...] = TABLE_FORM
     target = Path(path)
     problems = []
     if target.suffix.lower() not in formats:
-        problems.append(Problem(str(path), "unknown_extension", params={"value": target.name, "allowed": ", ".join(formats)}))
+        problems.append(
+            Problem(str(path), "unknown_extension", params={"value": target.name, "allowed": ", ".join(formats)})
+        )
     if target.is_dir():
         problems.append(Problem(str(path), "is_a_folder"))
     else:

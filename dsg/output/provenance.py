@@ -7,7 +7,7 @@ figure in a circulated workbook can be traced and reproduced.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 
 SCENARIO_KEYS = ("scenario_file", "scenario_name", "scenario_sha256")
@@ -66,7 +66,7 @@ def comparison_provenance(comparison) -> dict:
 
 def stamped(record: dict) -> dict:
     """Provenance with the time of writing (UTC), for the places that may carry a date."""
-    return {**record, "written": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    return {**record, "written": datetime.now(UTC).isoformat(timespec="seconds")}
 
 
 def flatten(record: dict, prefix: str = "") -> list[tuple[str, str]]:

@@ -37,10 +37,15 @@ def allocation_table(allocation: Allocation, lang: str = "en") -> Table:
     frame = allocation.table(lang)
     columns = screen_columns(allocation)
     shown = frame.with_columns(
-        pl.Series(column, largest_remainder(frame[column].to_numpy(), 1000.0)) for column in columns if column in MONEY_COLUMNS
+        pl.Series(column, largest_remainder(frame[column].to_numpy(), 1000.0))
+        for column in columns
+        if column in MONEY_COLUMNS
     )
     totals = allocation.wales_totals()
-    footer = {"council": name_of("words", "wales", lang), "pct_change": percent(100.0 * totals["change"] / totals["base_aef"])}
+    footer = {
+        "council": name_of("words", "wales", lang),
+        "pct_change": percent(100.0 * totals["change"] / totals["base_aef"]),
+    }
     footer.update({c: thousands(float(shown[c].sum())) for c in columns if c in MONEY_COLUMNS})
     kinds = {"council": "text", "pct_change": "pct", "rank": "int"}
     return frame_table(
@@ -60,7 +65,11 @@ def settlement_summary(allocation: Allocation, lang: str = "en") -> list[str]:
         if settlement.floor_percent is not None
         else name_of("words", "none", lang)
     )
-    cap = percent_setting(settlement.cap_percent) if settlement.cap_percent is not None else name_of("words", "none", lang)
+    cap = (
+        percent_setting(settlement.cap_percent)
+        if settlement.cap_percent is not None
+        else name_of("words", "none", lang)
+    )
     lines = [
         f"{name_of('words', 'notional_band_d', lang)}: {band_d(allocation.notional_band_d)}",
         f"{name_of('words', 'aef_total', lang)}: {pounds(allocation.aef_total)}",
@@ -94,6 +103,7 @@ def print_lines(lines, console: Console | None = None) -> None:
 
 # --------------------------------------------------------------------------- generic tables
 
+
 def frame_table(
     frame, columns: list[tuple[str, str, str]], title: str = "", footer: dict | None = None, caption: str = ""
 ) -> Table:
@@ -101,7 +111,9 @@ def frame_table(
 
     Figures never wrap; headers may. ``footer`` maps columns to already formatted text.
     """
-    table = Table(title=title, caption=caption, show_footer=footer is not None, header_style="bold", footer_style="bold")
+    table = Table(
+        title=title, caption=caption, show_footer=footer is not None, header_style="bold", footer_style="bold"
+    )
     for column, header, kind in columns:
         cells = ["" if v is None else SCREEN[kind](v) for v in frame[column].to_list()]
         foot = (footer or {}).get(column, "")
@@ -128,8 +140,6 @@ def print_wide(table: Table, console: Console | None = None) -> None:
     console.print(table)
 
 
-
-
 # --------------------------------------------------------------------------- compare
 
 
@@ -141,7 +151,9 @@ def comparison_tables(comparison, lang: str = "en", sort: str = "order", by_regi
     grants = comparison.moves_grants
     blocks = []
     for index, summary in enumerate(comparison.wales_summary(lang)):
-        title = name_of("words", "comparison_title", lang, scenario=summary["scenario"], baseline=comparison.baseline_label)
+        title = name_of(
+            "words", "comparison_title", lang, scenario=summary["scenario"], baseline=comparison.baseline_label
+        )
         footer = {
             "council": name_of("words", "wales", lang),
             "region": name_of("words", "wales", lang),
@@ -149,22 +161,42 @@ def comparison_tables(comparison, lang: str = "en", sort: str = "order", by_regi
         }
         if by_region:
             frame = comparison.by_region(lang).filter(pl.col("scenario") == summary["scenario"])
-            columns = [("region", "text"), ("councils", "int"), ("aef_baseline", "thousands"), ("aef", "thousands"),
-                       ("difference", "thousands"), ("pct_difference", "pct"), ("floor_topup", "thousands")]
+            columns = [
+                ("region", "text"),
+                ("councils", "int"),
+                ("aef_baseline", "thousands"),
+                ("aef", "thousands"),
+                ("difference", "thousands"),
+                ("pct_difference", "pct"),
+                ("floor_topup", "thousands"),
+            ]
             footer["councils"] = str(int(frame["councils"].sum()))
             title = name_of("words", "regions_title", lang, scenario=summary["scenario"])
         else:
             frame = comparison.scenario_table(index, lang, sort)
-            columns = [("council", "text"), ("aef_baseline", "thousands"), ("aef", "thousands"), ("difference", "thousands"),
-                       ("pct_difference", "pct"), ("floor_topup", "thousands"), ("rank_change", "signed_int")]
+            columns = [
+                ("council", "text"),
+                ("aef_baseline", "thousands"),
+                ("aef", "thousands"),
+                ("difference", "thousands"),
+                ("pct_difference", "pct"),
+                ("floor_topup", "thousands"),
+                ("rank_change", "signed_int"),
+            ]
         if grants:
-            columns[-1:-1] = [("grants_baseline", "thousands"), ("grants", "thousands"), ("net_difference", "thousands")]
+            columns[-1:-1] = [
+                ("grants_baseline", "thousands"),
+                ("grants", "thousands"),
+                ("net_difference", "thousands"),
+            ]
         # Each money column in £ thousand, rounded so that the rows add up to the Wales row.
         money = [c for c, kind in columns if kind == "thousands"]
         frame = frame.with_columns(pl.Series(c, largest_remainder(frame[c].to_numpy(), 1000.0)) for c in money)
         footer.update({c: thousands(float(frame[c].sum())) for c in money})
         headed = [(c, name_of("columns", c, lang), kind) for c, kind in columns]
-        table = frame_table(frame, headed, title=title, footer=footer, caption=name_of("words", "pounds_thousand", lang))
+        table = frame_table(
+            frame, headed, title=title, footer=footer, caption=name_of("words", "pounds_thousand", lang)
+        )
         lines = [
             f"{name_of('columns', 'floor_cost_baseline', lang)}: {pounds(summary['floor_cost_baseline'])}; "
             f"{name_of('columns', 'floor_cost', lang)}: {pounds(summary['floor_cost'])}",
@@ -181,13 +213,16 @@ def comparison_tables(comparison, lang: str = "en", sort: str = "order", by_regi
     return blocks
 
 
-
-
 def decomposition_table(decomposition, scenario_label: str, lang: str = "en") -> tuple[Table, list[str]]:
     frame = decomposition.table(lang)
     measure = name_of("screen", decomposition.measure, lang)
     title = name_of(
-        "words",        "decomposition_title", lang, measure=measure, scenario=scenario_label, method=name_of("causes", decomposition.method, lang)
+        "words",
+        "decomposition_title",
+        lang,
+        measure=measure,
+        scenario=scenario_label,
+        method=name_of("causes", decomposition.method, lang),
     )
     columns = [("council", name_of("columns", "council", lang), "text")]
     columns += [(cause, name_of("causes", cause, lang), "thousands") for cause in decomposition.causes]
@@ -205,13 +240,19 @@ def decomposition_table(decomposition, scenario_label: str, lang: str = "en") ->
 def explanation_tables(explanation, lang: str = "en") -> tuple[list[str], list[Table], list[str]]:
     """Header lines, the three tables (steps, services, indicators) and closing notes."""
     figures = explanation.figures
-    head = [f"[bold]{name_of('words', 'explain_title', lang, council=explanation.name(lang))}[/bold] ({explanation.ons_code})"]
+    head = [
+        f"[bold]{name_of('words', 'explain_title', lang, council=explanation.name(lang))}[/bold] ({explanation.ons_code})"
+    ]
     if figures["population"]:
-        head.append(f"{name_of('words', 'population', lang)}: {figures['population']:,.0f} ({100 * figures['population_share']:.2f} %)")
+        head.append(
+            f"{name_of('words', 'population', lang)}: {figures['population']:,.0f} ({100 * figures['population_share']:.2f} %)"
+        )
     head.append(f"{name_of('words', 'band_d_equivalents', lang)}: {figures['taxbase']:,.0f}")
     head.append(f"{name_of('words', 'notional_band_d', lang)}: {band_d(figures['notional_band_d'])}")
     if figures["floor_level"] is not None:
-        head.append(f"{name_of('words', 'floor_level', lang)} ({percent_setting(figures['floor_percent'])}): {pounds(figures['floor_level'])}")
+        head.append(
+            f"{name_of('words', 'floor_level', lang)} ({percent_setting(figures['floor_percent'])}): {pounds(figures['floor_level'])}"
+        )
 
     steps = explanation.steps.with_columns(
         pl.col("key").replace_strict({k: name_of("steps", k, lang) for k in explanation.steps["key"]}).alias("step")
@@ -249,7 +290,9 @@ def explanation_tables(explanation, lang: str = "en") -> tuple[list[str], list[T
             ("ratio", name_of("columns", "ratio", lang), "ratio"),
         ]
     indicator_columns.append(("council_pounds", name_of("columns", "council_pounds", lang), "pounds"))
-    tables.append(frame_table(explanation.indicators, indicator_columns, title=name_of("words", "indicators_title", lang)))
+    tables.append(
+        frame_table(explanation.indicators, indicator_columns, title=name_of("words", "indicators_title", lang))
+    )
     return head, tables, [name_of("words", "residual_note", lang)]
 
 
@@ -276,7 +319,9 @@ def catalogue_table(frame, dataset_name: str, lang: str = "en") -> Table:
         ("source", name_of("columns", "source", lang), "text"),
     ]
     footer = {"name": name_of("words", "wales", lang), "total": f"{float(frame['total'].sum()):,.0f}"}
-    return frame_table(frame, columns, title=name_of("words", "catalogue_title", lang, dataset=dataset_name), footer=footer)
+    return frame_table(
+        frame, columns, title=name_of("words", "catalogue_title", lang, dataset=dataset_name), footer=footer
+    )
 
 
 def grant_report_tables(report, lang: str = "en") -> list[Table]:
@@ -286,7 +331,9 @@ def grant_report_tables(report, lang: str = "en") -> list[Table]:
     moves = report.dehypothecation(lang)
     yes, no = name_of("words", "yes", lang), name_of("words", "no", lang)
     for (grant, year), part in group_rows(moves):
-        part = part.with_columns(pl.col("floor_protected").replace_strict({True: yes, False: no}, return_dtype=pl.String))
+        part = part.with_columns(
+            pl.col("floor_protected").replace_strict({True: yes, False: no}, return_dtype=pl.String)
+        )
         columns = [
             ("council", name_of("columns", "council", lang), "text"),
             ("grant_before", name_of("columns", "grant_before", lang), "thousands"),
@@ -294,8 +341,16 @@ def grant_report_tables(report, lang: str = "en") -> list[Table]:
             ("net", name_of("columns", "net", lang), "thousands"),
             ("floor_protected", name_of("columns", "floor_protected", lang), "text"),
         ]
-        footer = {"council": name_of("words", "wales", lang)} | {c: thousands(float(part[c].sum())) for c in ("grant_before", "aef_gain", "net")}
-        title = name_of("words", "dehypothecation_title", lang, grant=grant_name(report, grant, lang), year=year or report.path.years[0])
+        footer = {"council": name_of("words", "wales", lang)} | {
+            c: thousands(float(part[c].sum())) for c in ("grant_before", "aef_gain", "net")
+        }
+        title = name_of(
+            "words",
+            "dehypothecation_title",
+            lang,
+            grant=grant_name(report, grant, lang),
+            year=year or report.path.years[0],
+        )
         tables.append(frame_table(part, columns, title=title, footer=footer, caption=caption))
     for (grant, year), part in group_rows(report.consolidation(lang)):
         columns = [
@@ -307,10 +362,19 @@ def grant_report_tables(report, lang: str = "en") -> list[Table]:
         ]
         old, new = float(part["old"].sum()), float(part["new"].sum())
         footer = {
-            "council": name_of("words", "wales", lang), "old": thousands(old), "new": thousands(new),
-            "change": thousands(new - old), "pct_change": percent(100 * (new - old) / old) if old else "",
+            "council": name_of("words", "wales", lang),
+            "old": thousands(old),
+            "new": thousands(new),
+            "change": thousands(new - old),
+            "pct_change": percent(100 * (new - old) / old) if old else "",
         }
-        title = name_of("words", "consolidation_title", lang, grant=grant_name(report, grant, lang), year=year or report.path.years[0])
+        title = name_of(
+            "words",
+            "consolidation_title",
+            lang,
+            grant=grant_name(report, grant, lang),
+            year=year or report.path.years[0],
+        )
         tables.append(frame_table(part, columns, title=title, footer=footer, caption=caption))
     tables.append(multiyear_table(report, lang))
     hypothecation = report.hypothecation(lang)
@@ -324,14 +388,20 @@ def grant_report_tables(report, lang: str = "en") -> list[Table]:
     ]
     footer = {
         "council": name_of("words", "wales", lang),
-        "grants_before": thousands(wales["grants_before"]), "level_before": percent(wales["level_before"]),
-        "grants_after": thousands(wales["grants_after"]), "level_after": percent(wales["level_after"]),
+        "grants_before": thousands(wales["grants_before"]),
+        "level_before": percent(wales["level_before"]),
+        "grants_after": thousands(wales["grants_after"]),
+        "level_after": percent(wales["level_after"]),
     }
-    tables.append(frame_table(hypothecation, columns, title=name_of("words", "hypothecation_title", lang), footer=footer, caption=caption))
+    tables.append(
+        frame_table(
+            hypothecation, columns, title=name_of("words", "hypothecation_title", lang), footer=footer, caption=caption
+        )
+    )
     return tables
 
 
-def group_rows(frame) -> list[tuple[tuple[str, str], "pl.DataFrame"]]:
+def group_rows(frame) -> list[tuple[tuple[str, str], pl.DataFrame]]:
     """A report table split by grant and year (the year column exists only over several years)."""
     if frame.height == 0:
         return []
@@ -357,11 +427,19 @@ def multiyear_table(report, lang: str = "en") -> Table:
             pl.Series(f"aef_{index}", largest_remainder(part["aef"].to_numpy(), 1000.0)),
             pl.Series(f"pct_{index}", part["pct_change"].to_numpy()),
         )
-        columns += [(f"aef_{index}", f"{name_of('screen', 'aef', lang)} {year}", "thousands"), (f"pct_{index}", f"% {year}", "pct")]
+        columns += [
+            (f"aef_{index}", f"{name_of('screen', 'aef', lang)} {year}", "thousands"),
+            (f"pct_{index}", f"% {year}", "pct"),
+        ]
         footer[f"aef_{index}"] = thousands(float(wide[f"aef_{index}"].sum()))
         footer[f"pct_{index}"] = percent(wales["pct_change"][index])
-    table = frame_table(wide, columns, title=name_of("words", "multiyear_title", lang), footer=footer,
-                        caption=name_of("words", "pounds_thousand", lang))
+    table = frame_table(
+        wide,
+        columns,
+        title=name_of("words", "multiyear_title", lang),
+        footer=footer,
+        caption=name_of("words", "pounds_thousand", lang),
+    )
     return table
 
 
@@ -421,6 +499,13 @@ def montecarlo_table(result, lang: str = "en") -> Table:
     columns = [("council", name_of("columns", "council", lang), "text")]
     columns += [(c, name_of("columns", c, lang), "pct2") for c in frame.columns[2:-1]]
     columns.append(("probability_on_floor", name_of("columns", "probability_on_floor", lang), "ratio"))
-    title = name_of("words", "montecarlo_title", lang, samples=f"{result.samples:,}", seed=result.seed,
-                         concentration=f"{result.concentration:g}", noise=f"{result.indicator_noise:g}")
+    title = name_of(
+        "words",
+        "montecarlo_title",
+        lang,
+        samples=f"{result.samples:,}",
+        seed=result.seed,
+        concentration=f"{result.concentration:g}",
+        noise=f"{result.indicator_noise:g}",
+    )
     return frame_table(frame, columns, title=title)

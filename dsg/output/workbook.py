@@ -38,7 +38,9 @@ class Book:
         self.workbook = xlsxwriter.Workbook(str(path))
         self.lang = lang
         self.formats = {kind: self.workbook.add_format({"num_format": f}) for kind, f in EXCEL.items()}
-        self.totals = {kind: self.workbook.add_format({"num_format": f, "bold": True, "top": 1}) for kind, f in EXCEL.items()}
+        self.totals = {
+            kind: self.workbook.add_format({"num_format": f, "bold": True, "top": 1}) for kind, f in EXCEL.items()
+        }
         self.header = self.workbook.add_format({"bold": True, "text_wrap": True, "valign": "top", "bottom": 1})
         self.bold = self.workbook.add_format({"bold": True})
         self.total_label = self.workbook.add_format({"bold": True, "top": 1})
@@ -88,7 +90,7 @@ class Book:
 
     def allocation_sheet(self, name: str, table: pl.DataFrame):
         """A SPEC §4 table (already rounded), with its column names and a Wales row."""
-        kinds = {c: "money" for c in MONEY_COLUMNS} | {"pct_change": "pct", "rank": "int"}
+        kinds = dict.fromkeys(MONEY_COLUMNS, "money") | {"pct_change": "pct", "rank": "int"}
         totals: dict = {c: int(table[c].sum()) for c in MONEY_COLUMNS}
         totals["council"] = name_of("words", "wales", self.lang)
         totals["pct_change"] = round(100 * totals["change"] / totals["base_aef"], PCT_DECIMALS)
@@ -108,7 +110,10 @@ class Book:
     def provenance_sheet(self, provenance: dict) -> None:
         rows = flatten(stamped(provenance))
         frame = pl.DataFrame(
-            {name_of("words", "field", self.lang): [k for k, _ in rows], name_of("words", "value", self.lang): [v for _, v in rows]}
+            {
+                name_of("words", "field", self.lang): [k for k, _ in rows],
+                name_of("words", "value", self.lang): [v for _, v in rows],
+            }
         )
         self.sheet(name_of("words", "provenance_sheet", self.lang), frame, {})
 
@@ -132,12 +137,12 @@ class Book:
             raise OSError(failure)
 
 
-
-
 # --------------------------------------------------------------------------- layouts
 
 
-def allocation_workbook(path: Path, sheets: list[tuple[str, pl.DataFrame]], columns, provenance: dict, lang: str) -> None:
+def allocation_workbook(
+    path: Path, sheets: list[tuple[str, pl.DataFrame]], columns, provenance: dict, lang: str
+) -> None:
     """One SPEC §4 sheet per settlement (one per year of a path), then columns and provenance."""
     book = Book(path, lang)
     for name, table in sheets:
@@ -148,12 +153,27 @@ def allocation_workbook(path: Path, sheets: list[tuple[str, pl.DataFrame]], colu
 
 
 COMPARISON_KINDS = {
-    "aef_baseline": "money", "aef": "money", "difference": "money", "floor_topup_baseline": "money", "floor_topup": "money",
-    "grants_baseline": "money", "grants": "money", "net_difference": "money",
-    "floor_cost_baseline": "money", "floor_cost": "money", "largest_gain": "money", "largest_loss": "money",
-    "pct_difference": "pct", "rank_baseline": "int", "rank": "int", "rank_change": "int",
-    "gaining": "int", "losing": "int", "on_floor": "int",
-    "difference_per_head": "pounds2", "difference_per_band_d": "pounds2",
+    "aef_baseline": "money",
+    "aef": "money",
+    "difference": "money",
+    "floor_topup_baseline": "money",
+    "floor_topup": "money",
+    "grants_baseline": "money",
+    "grants": "money",
+    "net_difference": "money",
+    "floor_cost_baseline": "money",
+    "floor_cost": "money",
+    "largest_gain": "money",
+    "largest_loss": "money",
+    "pct_difference": "pct",
+    "rank_baseline": "int",
+    "rank": "int",
+    "rank_change": "int",
+    "gaining": "int",
+    "losing": "int",
+    "on_floor": "int",
+    "difference_per_head": "pounds2",
+    "difference_per_band_d": "pounds2",
 }
 
 
@@ -172,43 +192,77 @@ def comparison_workbook(
     differences, the decomposition, IBAs, indicators, columns and provenance."""
     book = Book(path, lang)
     used: list[str] = []
-    headers = [name_of("words", "sheet", lang) if c == "sheet" else name_of("columns", c, lang) for c in summary.columns]
+    headers = [
+        name_of("words", "sheet", lang) if c == "sheet" else name_of("columns", c, lang) for c in summary.columns
+    ]
     book.sheet(name_of("words", "summary_sheet", lang), summary, COMPARISON_KINDS, headers=headers, freeze_columns=2)
     used += [c for c in summary.columns if c != "sheet"]
     for name, table in allocations:
         book.allocation_sheet(name, table)
         used += table.columns
     book.sheet(
-        name_of("words", "differences_sheet", lang), differences, COMPARISON_KINDS,
-        headers=[name_of("columns", c, lang) for c in differences.columns], freeze_columns=3,
+        name_of("words", "differences_sheet", lang),
+        differences,
+        COMPARISON_KINDS,
+        headers=[name_of("columns", c, lang) for c in differences.columns],
+        freeze_columns=3,
     )
     used += differences.columns
     if decomposition is not None:
         causes = [c for c in decomposition.columns if c not in ("scenario", "method", "ons_code", "council")]
-        headers = [name_of("causes", c, lang) if c in causes else name_of("columns", c, lang) for c in decomposition.columns]
-        book.sheet(name_of("words", "decomposition_sheet", lang), decomposition, {c: "pounds2" for c in causes},
-                   headers=headers, freeze_columns=4)
+        headers = [
+            name_of("causes", c, lang) if c in causes else name_of("columns", c, lang) for c in decomposition.columns
+        ]
+        book.sheet(
+            name_of("words", "decomposition_sheet", lang),
+            decomposition,
+            dict.fromkeys(causes, "pounds2"),
+            headers=headers,
+            freeze_columns=4,
+        )
     identity = ("scenario", "ons_code", "council")
     numeric = [c for c in ibas.columns if c not in identity]
     headers = [
-        name_of("steps", "fixed", lang) if c == "fixed" else name_of("columns", c, lang) if c in (*identity, "ssa") else c
+        name_of("steps", "fixed", lang)
+        if c == "fixed"
+        else name_of("columns", c, lang)
+        if c in (*identity, "ssa")
+        else c
         for c in ibas.columns
     ]
-    book.sheet(name_of("words", "ibas_sheet", lang), ibas, {c: "pounds2" for c in numeric}, headers=headers, freeze_columns=3)
     book.sheet(
-        name_of("words", "indicators_sheet", lang), indicators, {c: "number" for c in indicators.columns[2:]},
-        headers=[name_of("columns", c, lang) for c in indicators.columns[:2]] + indicators.columns[2:], freeze_columns=2,
+        name_of("words", "ibas_sheet", lang), ibas, dict.fromkeys(numeric, "pounds2"), headers=headers, freeze_columns=3
+    )
+    book.sheet(
+        name_of("words", "indicators_sheet", lang),
+        indicators,
+        dict.fromkeys(indicators.columns[2:], "number"),
+        headers=[name_of("columns", c, lang) for c in indicators.columns[:2]] + indicators.columns[2:],
+        freeze_columns=2,
     )
     book.columns_sheet(list(dict.fromkeys(used)))
     book.provenance_sheet(provenance)
     book.close()
 
 
-GRANT_KINDS = {
-    c: "money"
-    for c in ("grant_before", "aef_gain", "net", "old", "new", "change", "base_aef", "aef", "floor_topup",
-              "aef_before", "grants_before", "aef_after", "grants_after")
-} | {c: "pct" for c in ("pct_change", "level_before", "level_after")}
+GRANT_KINDS = dict.fromkeys(
+    (
+        "grant_before",
+        "aef_gain",
+        "net",
+        "old",
+        "new",
+        "change",
+        "base_aef",
+        "aef",
+        "floor_topup",
+        "aef_before",
+        "grants_before",
+        "aef_after",
+        "grants_after",
+    ),
+    "money",
+) | dict.fromkeys(("pct_change", "level_before", "level_after"), "pct")
 
 
 def grant_workbook(path: Path, lang: str, tables: dict[str, pl.DataFrame], provenance: dict) -> None:
@@ -216,8 +270,13 @@ def grant_workbook(path: Path, lang: str, tables: dict[str, pl.DataFrame], prove
     book = Book(path, lang)
     for name, table in tables.items():
         frame = table.with_columns(pl.col(pl.Boolean).cast(pl.String))
-        book.sheet(name_of("words", f"{name}_sheet", lang), frame, GRANT_KINDS,
-                   headers=[name_of("columns", c, lang) for c in frame.columns], freeze_columns=2)
+        book.sheet(
+            name_of("words", f"{name}_sheet", lang),
+            frame,
+            GRANT_KINDS,
+            headers=[name_of("columns", c, lang) for c in frame.columns],
+            freeze_columns=2,
+        )
     book.columns_sheet(list(dict.fromkeys(c for frame in tables.values() for c in frame.columns)))
     book.provenance_sheet(provenance)
     book.close()
@@ -226,8 +285,13 @@ def grant_workbook(path: Path, lang: str, tables: dict[str, pl.DataFrame], prove
 def frame_workbook(path: Path, lang: str, frame: pl.DataFrame, kinds: dict[str, str], provenance: dict) -> None:
     """Any one result table (a sweep, a Monte Carlo summary) on one sheet."""
     book = Book(path, lang)
-    book.sheet(name_of("words", "summary_sheet", lang), frame, kinds,
-               headers=[name_of("columns", c, lang) for c in frame.columns], freeze_columns=2)
+    book.sheet(
+        name_of("words", "summary_sheet", lang),
+        frame,
+        kinds,
+        headers=[name_of("columns", c, lang) for c in frame.columns],
+        freeze_columns=2,
+    )
     book.columns_sheet(list(frame.columns))
     book.provenance_sheet(provenance)
     book.close()
