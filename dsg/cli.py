@@ -111,9 +111,10 @@ def run(data, scenario, out, lang):
     change against the adjusted base, in £ thousand, with a Wales row and the floor cost.
     """
     from dsg import pipeline
-    from dsg.output.screen import multiyear_lines, multiyear_table, print_allocation, print_lines, print_wide
 
     result = pipeline.run(data, scenario, path_problems(out))
+    from dsg.output.screen import multiyear_lines, multiyear_table, print_allocation, print_lines, print_wide
+
     print_allocation(result.allocation, lang)
     if result.multi_year:
         # The first year above, the path below.
@@ -192,11 +193,12 @@ def compare(files, data, lang, sort, by, decompose, method, measure, chart, out)
     the difference in £ and %, the floor top-up and the change in rank.
     """
     from dsg import pipeline
-    from dsg.analysis.decompose import decompose_comparison
-    from dsg.output.screen import comparison_tables, decomposition_table, print_lines, print_wide
 
     baseline, scenarios = (None, list(files)) if len(files) == 1 else (files[0], list(files[1:]))
     comparison = pipeline.compare(scenarios, baseline, data, path_problems(out, chart))
+    from dsg.analysis.decompose import decompose_comparison
+    from dsg.output.screen import comparison_tables, decomposition_table, print_lines, print_wide
+
     parts = decompose_comparison(comparison, method, measure) if decompose else None
     for table, lines in comparison_tables(comparison, lang, sort, by_region=by == "region"):
         print_wide(table)
@@ -249,9 +251,10 @@ def explain(council, data, scenario, lang, chart):
     through assumed council tax, floor and cap to AEF, NDR and RSG, with per-head figures.
     """
     from dsg import pipeline
-    from dsg.output.screen import explanation_tables, print_lines, print_wide
 
     explanation = pipeline.explain(council, data, scenario, path_problems(chart=chart))
+    from dsg.output.screen import explanation_tables, print_lines, print_wide
+
     head, tables, notes = explanation_tables(explanation, lang)
     print_lines(head)
     for table in tables:
@@ -286,11 +289,12 @@ def sweep(data, scenario, lang, service, indicator, start, stop, steps, chart, o
     before the picture changes and which councils reach the floor.
     """
     from dsg import pipeline
-    from dsg.analysis.robustness import sweep as run_sweep
     from dsg.output.provenance import provenance
-    from dsg.output.screen import print_wide, sweep_frame, sweep_table
 
     dataset = pipeline.scenario_dataset(data, scenario, path_problems(out, chart))
+    from dsg.analysis.robustness import sweep as run_sweep
+    from dsg.output.screen import print_wide, sweep_frame, sweep_table
+
     result = run_sweep(dataset, service, indicator, start, stop, steps)
     print_wide(sweep_table(result, lang))
     if chart is not None:
@@ -343,11 +347,12 @@ def montecarlo(data, scenario, lang, samples, seed, concentration, indicator_noi
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from dsg import pipeline
-    from dsg.analysis.robustness import montecarlo as run_montecarlo
     from dsg.output.provenance import provenance
-    from dsg.output.screen import montecarlo_frame, montecarlo_table, print_wide
 
     dataset = pipeline.scenario_dataset(data, scenario, path_problems(out))
+    from dsg.analysis.robustness import montecarlo as run_montecarlo
+    from dsg.output.screen import montecarlo_frame, montecarlo_table, print_wide
+
     with Progress(
         TextColumn(name_of("words", "progress", lang)),
         BarColumn(),
@@ -400,11 +405,12 @@ def goalseek(data, scenario, lang, parameter, bounds, target, value, council):
     value in the range meets it.
     """
     from dsg import pipeline
-    from dsg.analysis.robustness import goalseek as run_goalseek
     from dsg.output.formats import pounds
-    from dsg.output.screen import print_allocation
 
     dataset = pipeline.scenario_dataset(data, scenario)
+    from dsg.analysis.robustness import goalseek as run_goalseek
+    from dsg.output.screen import print_allocation
+
     result = run_goalseek(dataset, parameter, bounds[0], bounds[1], target, value, council)
     metric = {
         "floor-cost": pounds(result.metric),
@@ -454,10 +460,11 @@ def bench(data, lang, scenarios, as_json):
     import json
 
     from dsg import pipeline
+
+    dataset, _ = pipeline.load_inputs(data, None)
     from dsg.analysis.bench import run_bench
     from dsg.output.screen import frame_table, print_wide
 
-    dataset, _ = pipeline.load_inputs(data, None)
     figures = run_bench(dataset, scenarios)
     if as_json:
         keys = ("numba_all_cores", "numba_one_core", "numpy", "polars_per_scenario", "scenarios")
@@ -513,9 +520,10 @@ def grants_list(data, lang):
     """The dataset's specific grants: Wales total, year, distribution key and source."""
     from dsg import pipeline
     from dsg.grants.report import catalogue as grant_catalogue
-    from dsg.output.screen import catalogue_table, print_wide
 
     dataset, _ = pipeline.load_inputs(data, None)
+    from dsg.output.screen import catalogue_table, print_wide
+
     frame = grant_catalogue(dataset, lang)
     if frame.height == 0:
         click.echo(name_of("words", "no_grants", lang))
@@ -552,10 +560,11 @@ def grants_report(data, scenario, lang, out):
     and after.
     """
     from dsg import pipeline
-    from dsg.output.screen import grant_report_tables, multiyear_lines, print_lines, print_wide
 
     problems = folder_problems(Path(out), str(out)) if out is not None else []
     report = pipeline.grant_report(scenario, data, problems)
+    from dsg.output.screen import grant_report_tables, multiyear_lines, print_lines, print_wide
+
     for table in grant_report_tables(report, lang):
         print_wide(table)
     print_lines(multiyear_lines(report, lang))
