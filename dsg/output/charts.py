@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from dsg.errors import raise_if
+from dsg.formula.params import CHANGE_POUNDS
 from dsg.formula.params import on_floor as is_on_floor
 from dsg.i18n import name_of
 from dsg.output.files import chart_path_problems, writing
@@ -125,7 +126,7 @@ def waterfall_chart(explanation, path: str | Path, lang: str = "en") -> Path:
     bars.append((name_of("steps", "assumed_council_tax", lang), -steps["assumed_council_tax"], "add"))
     bars.append((name_of("screen", "aef_formula", lang).replace("\n", " "), steps["aef_formula"], "total"))
     for key, sign in (("floor_topup", 1), ("cap_reduction", -1), ("self_funding", -1)):
-        if abs(steps[key]) >= 0.5:
+        if abs(steps[key]) >= CHANGE_POUNDS:
             bars.append((name_of("steps", key, lang), sign * steps[key], "add"))
     bars.append((name_of("screen", "aef", lang), steps["aef"], "total"))
 
