@@ -8,7 +8,7 @@ import pytest
 
 import dsg
 from dsg.formula.settle import ALLOCATION_COLUMNS
-from dsg.i18n import LANGUAGES, glossary
+from dsg.i18n import LANGUAGES, MissingTerm, glossary, name_of
 
 SOURCE = Path(dsg.__file__).parent
 
@@ -34,8 +34,11 @@ def test_every_code_and_term_the_code_uses_is_in_the_glossary():
     assert {"unknown_council", "unknown_service", "unknown_indicator", "missing_file"} <= codes
     missing = sorted(code for code in codes if code not in glossary()["messages"])
     assert not missing
-    words = set(re.findall(r'term\("words", "([a-z_]+)"', text))
-    assert not sorted(w for w in words if w not in glossary()["words"])
+    # Every literal look-up, of every kind, exists.
+    used = set(re.findall(r'name_of\(\s*"([a-z]+)",\s*"([a-z_]+)"\s*[,)]', text))
+    used |= set(re.findall(r"name_of\(\s*'([a-z]+)',\s*'([a-z_]+)'\s*[,)]", text))
+    assert len(used) > 100
+    assert not sorted((kind, key) for kind, key in used if key not in glossary().get(kind, {}))
     for column in ALLOCATION_COLUMNS:
         assert column in glossary()["columns"]
         assert column == "ons_code" or column in glossary()["screen"]
@@ -45,3 +48,9 @@ def test_council_names_exist_in_both_languages():
     councils = dsg.load_dataset().councils
     assert councils["name_en"].null_count() == 0 and councils["name_cy"].null_count() == 0
     assert (councils["name_cy"] != councils["name_en"]).sum() >= 12
+
+
+def test_a_missing_term_is_an_error_not_the_key():
+    with pytest.raises(MissingTerm):
+        name_of("words", "no_such_word", "cy")
+    assert name_of("words", "wales", "cy") == "Cymru"
