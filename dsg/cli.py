@@ -463,35 +463,16 @@ def bench(data, lang, scenarios, as_json):
 
     dataset, _ = pipeline.load_inputs(data, None)
     from dsg.analysis.bench import run_bench
-    from dsg.output.screen import frame_table, print_wide
+    from dsg.output.screen import bench_table, print_wide
 
     figures = run_bench(dataset, scenarios)
     if as_json:
         keys = ("numba_all_cores", "numba_one_core", "numpy", "polars_per_scenario", "scenarios")
         click.echo(json.dumps({k: figures[k] for k in keys}))
         return
-    import polars as pl
-
-    frame = pl.DataFrame(
-        {
-            "engine": ["numba, all cores", "numba, one core", "NumPy (vectorised)", "polars (per scenario)"],
-            "per_second": [figures[k] for k in ("numba_all_cores", "numba_one_core", "numpy", "polars_per_scenario")],
-        }
-    )
-    print_wide(
-        frame_table(
-            frame,
-            [
-                ("engine", name_of("words", "engine", lang), "text"),
-                ("per_second", name_of("words", "per_second", lang), "pounds"),
-            ],
-            title=name_of("words", "bench_title", lang),
-        )
-    )
-    click.echo(
-        f"numba / NumPy: {figures['ratio_numba_to_numpy']:.1f}x; numba / polars: {figures['ratio_numba_to_polars']:,.0f}x; "
-        f"all cores / one core: {figures['ratio_all_to_one_core']:.2f}x ({figures['threads']} threads)"
-    )
+    table, line = bench_table(figures, lang)
+    print_wide(table)
+    click.echo(line)
 
 
 @main.group(

@@ -509,3 +509,32 @@ def montecarlo_table(result, lang: str = "en") -> Table:
         noise=f"{result.indicator_noise:g}",
     )
     return frame_table(frame, columns, title=title)
+
+
+# --------------------------------------------------------------------------- bench
+
+ENGINES = ("numba_all_cores", "numba_one_core", "numpy", "polars_per_scenario")
+
+
+def bench_table(figures: dict, lang: str = "en") -> tuple[Table, str]:
+    """Settlements per second by engine, and the line of ratios under it."""
+    frame = pl.DataFrame(
+        {
+            "engine": [name_of("words", f"engine_{k}", lang) for k in ENGINES],
+            "per_second": [figures[k] for k in ENGINES],
+        }
+    )
+    columns = [
+        ("engine", name_of("words", "engine", lang), "text"),
+        ("per_second", name_of("words", "per_second", lang), "pounds"),
+    ]
+    line = name_of(
+        "words",
+        "bench_ratios",
+        lang,
+        numpy=f"{figures['ratio_numba_to_numpy']:.1f}",
+        polars=f"{figures['ratio_numba_to_polars']:,.0f}",
+        cores=f"{figures['ratio_all_to_one_core']:.2f}",
+        threads=figures["threads"],
+    )
+    return frame_table(frame, columns, title=name_of("words", "bench_title", lang)), line
