@@ -294,3 +294,30 @@ def test_the_readmes_commands_run_as_written(tmp_path):
         assert result.exit_code == 0, (args, result.output)
     assert (tmp_path / "results" / "deprivation.xlsx").exists()
     assert (tmp_path / "results" / "grants.xlsx").exists()
+
+
+def test_a_later_year_may_grow_the_ndr_pool_within_the_rules(tmp_path):
+    path = scenario(tmp_path, '[[years]]\nyear = "2026-27"\naef_growth_percent = 3\nndr_pool = 1150000000\n')
+    result = invoke("run", "--scenario", path, "--out", tmp_path / "ndr.csv")
+    assert result.exit_code == 0, result.output
+    table = pl.read_csv(tmp_path / "ndr.csv")
+    assert table.group_by("year", maintain_order=True).agg(pl.col("ndr").sum())["ndr"].to_list() == [
+        1_100_000_000,
+        1_150_000_000,
+    ]
+    bad = scenario(tmp_path, '[[years]]\nyear = "2026-27"\nndr_pool = -1\n', "bad.toml")
+    result = invoke("run", "--scenario", bad)
+    assert result.exit_code == 2 and "years[1].ndr_pool" in result.output, result.output
+
+
+def test_unfundable_protection_is_one_problem_not_a_cascade(tmp_path):
+    path = scenario(
+        tmp_path,
+        '[[consolidate]]\ngrants = ["Bus Network Grant", "Bus Services Support Grant"]\ninto = "Local Bus Grant"\n'
+        "cut_percent = 8\nkey = { population = 1.0 }\nprotection_percent = -1\n\n"
+        '[[years]]\nyear = "2026-27"\n[[years.dehypothecate]]\ngrant = "Local Bus Grant"\ninto_service = "Other services"\n',
+    )
+    result = invoke("run", "--scenario", path)
+    assert result.exit_code == 2
+    assert "protection cannot be paid for" in result.output
+    assert "unknown grant" not in result.output

@@ -27,7 +27,7 @@ KEY_CURRENT = "current"
 DEHYPOTHECATE_KEYS = ("grant", "into_service", "transition_years", "weights")
 CONSOLIDATE_KEYS = ("grants", "into", "cut_percent", "key", "protection_percent", "transition_years")
 # The settlement parameters a later year may change.
-YEAR_SETTLEMENT_KEYS = ("floor_percent", "cap_percent", "floor_funding")
+YEAR_SETTLEMENT_KEYS = ("floor_percent", "cap_percent", "floor_funding", "ndr_pool")
 YEAR_KEYS = (
     "year",
     "aef_growth_percent",
@@ -84,7 +84,8 @@ class Year:
     # Parameters changed from this year on (YEAR_SETTLEMENT_KEYS); None removes a floor or cap.
     settlement: dict = field(default_factory=dict)
     services: dict[str, float] = field(default_factory=dict)
-    indicators: dict[str, dict[str, float]] = field(default_factory=dict)
+    # None: a value that is not a number, reported with the scenario's problems.
+    indicators: dict[str, dict[str, float | None]] = field(default_factory=dict)
     dehypothecate: tuple[Dehypothecation, ...] = ()
     consolidate: tuple[Consolidation, ...] = ()
     where: str = "years"
@@ -117,8 +118,9 @@ def weight_table(value, label: str, where: str, problems: list[Problem]) -> dict
     if not isinstance(value, dict) or not value:
         problems.append(Problem(label, "weights_not_table", key=where))
         return None
-    weights = {k: check_number(w, problems, label, key=f"{where}.{k}") for k, w in value.items()}
-    if None in weights.values():
+    checked = {k: check_number(w, problems, label, key=f"{where}.{k}") for k, w in value.items()}
+    weights = {k: w for k, w in checked.items() if w is not None}
+    if len(weights) != len(checked):
         return None
     total = sum(weights.values())
     if abs(total - 1.0) > WEIGHT_TOLERANCE:
@@ -227,7 +229,7 @@ def parse_years(value, label: str, problems: list[Problem]) -> tuple[Year, ...]:
             checked = check_number(total, problems, label, key=f'{here}.services."{service}"')
             if checked is not None:
                 services[service] = checked
-        indicators: dict[str, dict[str, float]] = {}
+        indicators: dict[str, dict[str, float | None]] = {}
         for indicator, values in table_or_empty(table, "indicators", label, here, problems).items():
             if not isinstance(values, dict):
                 problems.append(Problem(label, "expected_table", key=f"{here}.indicators.{indicator}"))
@@ -347,8 +349,9 @@ def parse_scenario(table: dict, label: str = "scenario", sha256: str = "") -> Sc
             indicator: check_number(weight, problems, label, key=f'weights."{service}".{indicator}')
             for indicator, weight in formula.items()
         }
-        if None not in checked.values():
-            weights[service] = checked
+        numbers = {indicator: weight for indicator, weight in checked.items() if weight is not None}
+        if len(numbers) == len(checked):
+            weights[service] = numbers
     moves = parse_dehypothecations(table.get("dehypothecate", []), label, "dehypothecate", problems)
     merges = parse_consolidations(table.get("consolidate", []), label, "consolidate", problems)
     years = parse_years(table.get("years", []), label, problems)

@@ -16,7 +16,7 @@ import polars as pl
 from dsg.errors import InputError, Problem, raise_if
 from dsg.formula.dataset import Dataset, indicator_problems
 from dsg.formula.params import changed_settlement, on_floor
-from dsg.formula.scenario import KEY_CURRENT, Consolidation, Dehypothecation, Scenario, Year
+from dsg.formula.scenario import Consolidation, Dehypothecation, Scenario, Year
 from dsg.formula.settle import Allocation, Settler
 from dsg.grants.moves import grant_amounts, key_shares, protected_allocation, transfer, with_grant_amounts
 
@@ -215,6 +215,9 @@ class PathRunner:
                     params={"rate": rate, "year": year},
                 )
             )
+            # The merged grant still exists (unprotected), so later moves of it do not add a
+            # knock-on "unknown grant" to the one real problem.
+            self.amounts[merge.into] = proposed
             return
         self.amounts[merge.into] = new
         for i, code in enumerate(self.dataset.council_codes):
@@ -244,9 +247,9 @@ class PathRunner:
             ok = False
         if not ok:
             return
-        old = sum(self.remove(grant) for grant in merge.grants)
+        old = sum((self.remove(grant) for grant in merge.grants), np.zeros(len(self.dataset.council_codes)))
         total = (1 - merge.cut_percent / 100) * old.sum()
-        if merge.key != KEY_CURRENT:
+        if isinstance(merge.key, dict):  # otherwise "current", the only text key parsing allows
             shares = key_shares(self.dataset, merge.key)
         else:
             # Grants with nothing allocated merge into nothing.
@@ -265,10 +268,10 @@ class PathRunner:
                 self.moves.remove(pending)
         for move in moves:
             self.start_move(move, year)
-        for pending in list(self.merges):
-            self.consolidate(pending, year)
-            if pending.steps_done >= pending.merge.transition_years:
-                self.merges.remove(pending)
+        for merging in list(self.merges):
+            self.consolidate(merging, year)
+            if merging.steps_done >= merging.merge.transition_years:
+                self.merges.remove(merging)
         for merge in merges:
             self.start_merge(merge, year)
         self.dataset = with_grant_amounts(self.dataset, self.amounts)
@@ -291,7 +294,9 @@ class PathRunner:
             # new year is compared with, so a Wales rise of g % is the like-for-like headline.
             changes["aef_total"] = float(self.path.final.councils["aef"].sum()) * growth
         else:
-            changes["notional_band_d"] = dataset.settlement.notional_band_d * growth
+            band_d = dataset.settlement.notional_band_d
+            assert band_d is not None  # a settlement has aef_total or notional_band_d
+            changes["notional_band_d"] = band_d * growth
         # The year's parameters obey every rule of [settlement], named where they were written.
         where = {key: f"{year.where}.{key}" for key in (*year.settlement, "aef_total", "notional_band_d")}
         where["aef_total"] = where["notional_band_d"] = f"{year.where}.aef_growth_percent"

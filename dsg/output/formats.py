@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from dsg.output.rounding import round_half_up
 
 # Decimals of a % in CSV and Parquet: SPEC §4 asks for at least 4; 6 keeps a 0.0001 %
@@ -19,12 +22,15 @@ def percent(value: float) -> str:
 
 
 def pounds(value: float) -> str:
-    """Whole pounds with a £ sign, for lines of text: £1,234,567."""
-    return f"£{round_half_up(value) + 0.0:,.0f}"
+    """Whole pounds with a £ sign, for lines of text: £1,234,567, or -£1,234 below zero."""
+    whole = round_half_up(value) + 0.0  # + 0.0 turns -0 into 0
+    return f"-£{-whole:,.0f}" if whole < 0 else f"£{whole:,.0f}"
 
 
 def signed_pounds(value: float) -> str:
-    return f"£{round_half_up(value) + 0.0:+,.0f}"
+    """A change in whole pounds, signed: +£1,234 or -£1,234."""
+    whole = round_half_up(value) + 0.0
+    return f"-£{-whole:,.0f}" if whole < 0 else f"+£{whole:,.0f}"
 
 
 def band_d(value: float) -> str:
@@ -37,7 +43,7 @@ def percent_setting(value: float) -> str:
 
 
 # Screen cells by kind of column (rich tables).
-SCREEN = {
+SCREEN: dict[str, Callable[[Any], str]] = {
     "text": str,
     "thousands": thousands,
     "pounds": lambda v: f"{v:,.0f}",

@@ -143,6 +143,11 @@ def print_wide(table: Table, console: Console | None = None) -> None:
 # --------------------------------------------------------------------------- compare
 
 
+def extreme(council: str, amount: float) -> str:
+    """The largest gain or loss: the council and the amount, or just "none"."""
+    return f"{council} ({signed_pounds(amount)})" if amount else council
+
+
 def comparison_tables(comparison, lang: str = "en", sort: str = "order", by_region: bool = False) -> list:
     """For each scenario: its table of councils (or regions) and the Wales summary lines.
 
@@ -202,8 +207,8 @@ def comparison_tables(comparison, lang: str = "en", sort: str = "order", by_regi
             f"{name_of('columns', 'floor_cost', lang)}: {pounds(summary['floor_cost'])}",
             f"{name_of('columns', 'gaining', lang)}: {summary['gaining']}; {name_of('columns', 'losing', lang)}: {summary['losing']}; "
             f"{name_of('columns', 'on_floor', lang)}: {summary['on_floor']}",
-            f"{name_of('columns', 'largest_gain_council', lang)}: {summary['largest_gain_council']} ({signed_pounds(summary['largest_gain'])}); "
-            f"{name_of('columns', 'largest_loss_council', lang)}: {summary['largest_loss_council']} ({signed_pounds(summary['largest_loss'])})",
+            f"{name_of('columns', 'largest_gain_council', lang)}: {extreme(summary['largest_gain_council'], summary['largest_gain'])}; "
+            f"{name_of('columns', 'largest_loss_council', lang)}: {extreme(summary['largest_loss_council'], summary['largest_loss'])}",
         ]
         if grants:
             lines.insert(1, name_of("words", "net_note", lang))
