@@ -306,7 +306,8 @@ def sweep(data, scenario, lang, service, indicator, start, stop, steps, chart, o
 
         record = provenance(result.dataset, sweep=f"{service} / {indicator}: {start} to {stop} in {steps}")
         frame = sweep_frame(result, lang)
-        say_written(write_frame(frame, out, record, lang, dict.fromkeys(frame.columns[1:], "pct")), lang)
+        weights = tuple(frame.columns[1:])
+        say_written(write_frame(frame, out, record, lang, dict.fromkeys(weights, "pct"), weights), lang)
 
 
 @main.command(

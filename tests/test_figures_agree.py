@@ -321,3 +321,39 @@ def test_unfundable_protection_is_one_problem_not_a_cascade(tmp_path):
     assert result.exit_code == 2
     assert "protection cannot be paid for" in result.output
     assert "unknown grant" not in result.output
+
+
+def test_every_command_and_output_runs_in_welsh(tmp_path):
+    # name_of raises on a missing term: every word each command shows or writes must exist.
+    grants, deprivation = EXAMPLES / "grants.toml", EXAMPLES / "deprivation.toml"
+    commands = [
+        ["run", "--scenario", grants, "--out", tmp_path / "run.xlsx"],
+        ["compare", EXAMPLES / "floor-3.5.toml", deprivation, "--decompose", "--chart", tmp_path / "c.png"],
+        ["compare", grants, "--by", "region", "--out", tmp_path / "c.xlsx"],
+        ["explain", "Caerdydd", "--chart", tmp_path / "w.png"],
+        ["grants", "list"],
+        ["grants", "report", "--scenario", grants, "--out", tmp_path / "report"],
+        [
+            "sweep",
+            "--service",
+            "School Services",
+            "--indicator",
+            "population",
+            "--from",
+            "0.5",
+            "--to",
+            "0.9",
+            "--steps",
+            "3",
+            "--chart",
+            tmp_path / "s.png",
+            "--out",
+            tmp_path / "s.xlsx",
+        ],
+        ["montecarlo", "--samples", "2000", "--out", tmp_path / "m.xlsx"],
+        ["goalseek", "--vary", "floor", "--range", "0", "6", "--target", "on-floor", "--value", "5"],
+    ]
+    for args in commands:
+        result = invoke(*args, "--lang", "cy")
+        assert result.exit_code == 0, (args, result.output)
+    assert openpyxl.load_workbook(tmp_path / "s.xlsx").sheetnames == ["Crynodeb", "Colofnau", "Tarddiad"]

@@ -200,14 +200,20 @@ def write_grant_report(report, directory: str | Path, lang: str = "en") -> list[
 
 
 def write_frame(
-    frame: pl.DataFrame, path: str | Path, record: dict, lang: str = "en", kinds: dict | None = None
+    frame: pl.DataFrame,
+    path: str | Path,
+    record: dict,
+    lang: str = "en",
+    kinds: dict | None = None,
+    values: tuple[str, ...] = (),
 ) -> Path:
-    """Any result table to CSV / Parquet (with provenance) or a one-sheet XLSX."""
+    """Any result table to CSV / Parquet (with provenance) or a one-sheet XLSX; ``values``
+    are columns named by a value rather than a glossary term (a sweep's weights)."""
     raise_if(output_path_problems(path))
     target = Path(path)
     if target.suffix.lower() != ".xlsx":
         write_table(frame, record, target)
         return target
     with writing(target) as temporary:
-        workbook.frame_workbook(temporary, lang, frame, kinds or {}, record)
+        workbook.frame_workbook(temporary, lang, frame, kinds or {}, record, values)
     return target

@@ -282,16 +282,20 @@ def grant_workbook(path: Path, lang: str, tables: dict[str, pl.DataFrame], prove
     book.close()
 
 
-def frame_workbook(path: Path, lang: str, frame: pl.DataFrame, kinds: dict[str, str], provenance: dict) -> None:
-    """Any one result table (a sweep, a Monte Carlo summary) on one sheet."""
+def frame_workbook(
+    path: Path, lang: str, frame: pl.DataFrame, kinds: dict[str, str], provenance: dict, values: tuple[str, ...] = ()
+) -> None:
+    """Any one result table (a sweep, a Monte Carlo summary) on one sheet. ``values`` are
+    columns named by a value (a sweep's weights), headed as they are; the rest are glossary
+    columns, headed in ``lang`` and listed on the columns sheet."""
     book = Book(path, lang)
     book.sheet(
         name_of("words", "summary_sheet", lang),
         frame,
         kinds,
-        headers=[name_of("columns", c, lang) for c in frame.columns],
+        headers=[c if c in values else name_of("columns", c, lang) for c in frame.columns],
         freeze_columns=2,
     )
-    book.columns_sheet(list(frame.columns))
+    book.columns_sheet([c for c in frame.columns if c not in values])
     book.provenance_sheet(provenance)
     book.close()
