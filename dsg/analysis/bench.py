@@ -44,7 +44,7 @@ def polars_settlement(
         .add(pl.col("fixed"))
         .alias("ssa")
     )
-    band_d = (frame["ssa"].sum() - aef_total) / frame["taxbase"].sum()
+    band_d = (float(frame["ssa"].sum()) - aef_total) / float(frame["taxbase"].sum())
     return (
         frame.with_columns(
             (pl.col("ssa") - band_d * pl.col("taxbase")).alias("aef_formula"),

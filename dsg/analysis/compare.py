@@ -155,8 +155,10 @@ class Comparison:
         for index, (label, allocation) in enumerate(zip(self.labels, self.scenarios)):
             table = self.scenario_table(index, lang)
             net = table["net_difference"]
-            gain = table.row(int(net.arg_max()), named=True)
-            loss = table.row(int(net.arg_min()), named=True)
+            highest, lowest = net.arg_max(), net.arg_min()
+            assert highest is not None and lowest is not None  # a table has at least one council
+            gain = table.row(highest, named=True)
+            loss = table.row(lowest, named=True)
             # Nobody gaining (or losing) has no largest gain (or loss).
             none = name_of("words", "none", lang)
             gain_council, gain_value = (

@@ -76,11 +76,12 @@ def explain(allocation: Allocation, council: str) -> Explanation:
     record = allocation.councils.row(index, named=True)
     # Per-head figures and "share against population" need the dataset's population_indicator.
     population_indicator = dataset.settlement.population_indicator
-    has_population = population_indicator is not None
-    population_values = indicator_values(dataset, population_indicator) if population_indicator else None
-    population = float(population_values[index]) if has_population else None
-    population_share = float(population_values[index] / population_values.sum()) if has_population else None
-    wales_population = float(population_values.sum()) if has_population else None
+    population_values = indicator_values(dataset, population_indicator) if population_indicator is not None else None
+    population = float(population_values[index]) if population_values is not None else None
+    population_share = (
+        float(population_values[index] / population_values.sum()) if population_values is not None else None
+    )
+    wales_population = float(population_values.sum()) if population_values is not None else None
 
     def per_head(amount: float) -> float | None:
         return amount / population if population else None

@@ -260,9 +260,12 @@ def target_metric(target: str, council: str | None):
         if target == "floor-cost":
             return allocation.floor_cost
         if target == "min-pct":
-            return float(allocation.councils["pct_change"].min())
+            lowest = allocation.councils["pct_change"].min()
+            assert isinstance(lowest, float)  # a Float64 column with a row per council
+            return lowest
         if target == "on-floor":
             return float(on_floor(allocation.councils["floor_topup"]).sum())
+        assert council is not None  # checked above: council-aef needs --council
         return float(allocation.councils["aef"][find_council(allocation.dataset, council)])
 
     return metric

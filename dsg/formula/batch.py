@@ -183,7 +183,7 @@ def kernel_shares(batch: Batch) -> tuple[np.ndarray, bool]:
 def settle_many(inputs: Inputs, batch: Batch) -> dict[str, np.ndarray]:
     """AEF, floor top-up and % change (N x councils) and status (N) of every scenario."""
     n, councils = batch.size, len(inputs.councils)
-    result = {name: np.empty((n, councils)) for name in ("aef", "floor_topup", "pct_change")}
+    result: dict[str, np.ndarray] = {name: np.empty((n, councils)) for name in ("aef", "floor_topup", "pct_change")}
     result["status"] = np.empty(n)
     run_kernel(
         inputs,
@@ -238,13 +238,14 @@ class Summary:
     councils: int
     count: int = 0
     failed: int = 0
-    sums: np.ndarray = field(default=None)
-    lows: np.ndarray = field(default=None)
-    highs: np.ndarray = field(default=None)
-    on_floor: np.ndarray = field(default=None)
-    histogram: np.ndarray = field(default=None)
+    # Made empty by __post_init__ for ``councils``.
+    sums: np.ndarray = field(init=False)
+    lows: np.ndarray = field(init=False)
+    highs: np.ndarray = field(init=False)
+    on_floor: np.ndarray = field(init=False)
+    histogram: np.ndarray = field(init=False)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         self.sums = np.zeros(self.councils)
         self.lows = np.full(self.councils, np.inf)
         self.highs = np.full(self.councils, -np.inf)

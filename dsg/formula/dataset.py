@@ -226,7 +226,7 @@ def used_indicators(
     weights: pl.DataFrame, settlement: Settlement, weights_file: str, settlement_file: str
 ) -> dict[str, tuple[str, str]]:
     """Each indicator the settlement needs, with the first (file, key) that needs it."""
-    used = {}
+    used: dict[str, tuple[str, str]] = {}
     for service, indicator in weights.select("service", "indicator").iter_rows():
         used.setdefault(indicator, (weights_file, f"service {service}"))
     for key, indicator in settlement.indicators().items():
@@ -423,9 +423,15 @@ def load_dataset(path: str | Path | None = None) -> Dataset:
         used = {k: v for k, v in used.items() if k in known_indicators or v[0] != label("weights.csv")}
         problems += indicator_problems(indicators, councils, used)
     raise_if(problems)
+    # With no problems, every required file was read and checked.
+    assert meta is not None and settlement is not None and base is not None
+    assert councils is not None and indicators is not None and services is not None and weights is not None
 
-    def final(frame: pl.DataFrame | None) -> pl.DataFrame | None:
-        return None if frame is None else frame.drop(ROW, strict=False)
+    def final(frame: pl.DataFrame) -> pl.DataFrame:
+        return frame.drop(ROW, strict=False)
+
+    def optional(frame: pl.DataFrame | None) -> pl.DataFrame | None:
+        return None if frame is None else final(frame)
 
     # Base and fixed follow council order: the engine reads them by position.
     order = pl.DataFrame({"ons_code": codes})
@@ -447,9 +453,9 @@ def load_dataset(path: str | Path | None = None) -> Dataset:
         weights=final(weights),
         base=order.join(final(base), on="ons_code", how="left", maintain_order="left"),
         fixed=fixed_full,
-        grants=final(grants),
+        grants=optional(grants),
         provenance=provenance(prefix, meta, raw),
-        grant_catalogue=final(catalogue),
+        grant_catalogue=optional(catalogue),
     )
     return dataset
 

@@ -7,18 +7,15 @@ the settlement's own self-funded floor (kernels.protect).
 
 from __future__ import annotations
 
-import math
 from dataclasses import replace
 
 import numpy as np
 import polars as pl
 
 from dsg.formula import kernels
-from dsg.formula.arrays import indicator_values, shares_of
+from dsg.formula.arrays import NO_VALUE, indicator_values, shares_of
 from dsg.formula.dataset import Dataset
 from dsg.formula.scenario import Dehypothecation
-
-NO_VALUE = math.nan  # no cap on protection: NaN, as every absent parameter inside arrays
 
 
 def council_grants(dataset: Dataset) -> np.ndarray:
@@ -47,7 +44,10 @@ def with_grant_amounts(dataset: Dataset, amounts: dict[str, np.ndarray]) -> Data
 
 def key_shares(dataset: Dataset, key: dict[str, float]) -> np.ndarray:
     """Each council's share under a distribution key: sum_k w_k share[k, i]."""
-    return sum(weight * shares_of(indicator_values(dataset, indicator)) for indicator, weight in key.items())
+    return sum(
+        (weight * shares_of(indicator_values(dataset, indicator)) for indicator, weight in key.items()),
+        np.zeros(len(dataset.council_codes)),
+    )
 
 
 def protected_allocation(
@@ -81,6 +81,7 @@ def transfer(dataset: Dataset, move: Dehypothecation, amounts: np.ndarray) -> Da
             .alias("total")
         )
     else:
+        assert move.weights is not None  # PathRunner.start_move refuses a new block without weights
         services = pl.concat(
             [
                 services,

@@ -108,6 +108,7 @@ class GrantReport:
         """Share of each council's external funding (AEF + specific grants) that is
         hypothecated, before the scenario and at the end of its path, in %."""
         codes = self.dataset.council_codes
+        assert self.path.start is not None  # run_path and pipeline.report_of set it
         start = self.path.start.councils["aef"].to_numpy()
         end = self.path.final.councils["aef"].to_numpy()
         before = sum(self.path.start_grants.values(), np.zeros(len(codes)))
