@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from dsg.analysis.options import MEASURES, METHODS, SORTS, TARGETS
-from dsg.errors import InputError
+from dsg.errors import InputError, raise_if
 from dsg.i18n import LANGUAGES, default_language, name_of
 from dsg.output.files import chart_path_problems, folder_problems, output_path_problems
 
@@ -195,7 +195,10 @@ def compare(files, data, lang, sort, by, decompose, method, measure, chart, out)
     from dsg import pipeline
 
     baseline, scenarios = (None, list(files)) if len(files) == 1 else (files[0], list(files[1:]))
-    comparison = pipeline.compare(scenarios, baseline, data, path_problems(out, chart))
+    # Every chart file is checked before any work, so that none is written when one cannot be.
+    charts = numbered_paths(chart, len(scenarios)) if chart is not None else []
+    problems = path_problems(out) + [problem for path in charts for problem in chart_path_problems(path)]
+    comparison = pipeline.compare(scenarios, baseline, data, problems)
     from dsg.analysis.decompose import decompose_comparison
     from dsg.output.screen import comparison_tables, decomposition_table, print_lines, print_wide
 
@@ -211,7 +214,7 @@ def compare(files, data, lang, sort, by, decompose, method, measure, chart, out)
     if chart is not None:
         from dsg.output.charts import decomposition_chart, difference_chart
 
-        for index, path in enumerate(numbered_paths(chart, len(comparison.scenarios))):
+        for index, path in enumerate(charts):
             if parts is not None:
                 say_written(decomposition_chart(parts[index], comparison.labels[index], path, lang), lang)
             else:
@@ -289,9 +292,11 @@ def sweep(data, scenario, lang, service, indicator, start, stop, steps, chart, o
     before the picture changes and which councils reach the floor.
     """
     from dsg import pipeline
+    from dsg.analysis.options import sweep_option_problems, sweep_problems
     from dsg.output.provenance import provenance
 
-    dataset = pipeline.scenario_dataset(data, scenario, path_problems(out, chart))
+    problems = path_problems(out, chart) + sweep_option_problems(start, stop, steps)
+    dataset = pipeline.scenario_dataset(data, scenario, problems, lambda d: sweep_problems(d, service, indicator))
     from dsg.analysis.robustness import sweep as run_sweep
     from dsg.output.screen import print_wide, sweep_frame, sweep_table
 
@@ -348,9 +353,11 @@ def montecarlo(data, scenario, lang, samples, seed, concentration, indicator_noi
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from dsg import pipeline
+    from dsg.analysis.options import montecarlo_option_problems
     from dsg.output.provenance import provenance
 
-    dataset = pipeline.scenario_dataset(data, scenario, path_problems(out))
+    problems = path_problems(out) + montecarlo_option_problems(samples, seed, concentration, indicator_noise)
+    dataset = pipeline.scenario_dataset(data, scenario, problems)
     from dsg.analysis.robustness import montecarlo as run_montecarlo
     from dsg.output.screen import montecarlo_frame, montecarlo_table, print_wide
 
@@ -406,10 +413,15 @@ def goalseek(data, scenario, lang, parameter, bounds, target, value, council):
     value in the range meets it.
     """
     from dsg import pipeline
-    from dsg.output.formats import pounds
+    from dsg.analysis.options import goalseek_option_problems, goalseek_problems
 
-    dataset = pipeline.scenario_dataset(data, scenario)
+    problems = goalseek_option_problems(parameter, bounds[0], bounds[1], target, value, council)
+    # Names (a service, an indicator, a council) are checked on the dataset, when there are any.
+    named = parameter.partition(":")[0] in ("service", "weight") or (target == "council-aef" and council)
+    checks = (lambda d: goalseek_problems(d, parameter, target, council)) if named else None
+    dataset = pipeline.scenario_dataset(data, scenario, problems, checks)
     from dsg.analysis.robustness import goalseek as run_goalseek
+    from dsg.output.formats import pounds
     from dsg.output.screen import print_allocation
 
     result = run_goalseek(dataset, parameter, bounds[0], bounds[1], target, value, council)
@@ -461,8 +473,10 @@ def bench(data, lang, scenarios, as_json):
     import json
 
     from dsg import pipeline
+    from dsg.analysis.options import bench_option_problems
 
-    dataset, _ = pipeline.load_inputs(data, None)
+    dataset, _, problems = pipeline.load_inputs(data, None, bench_option_problems(scenarios))
+    raise_if(problems)
     from dsg.analysis.bench import run_bench
     from dsg.output.screen import bench_table, print_wide
 
@@ -503,7 +517,7 @@ def grants_list(data, lang):
     from dsg import pipeline
     from dsg.grants.report import catalogue as grant_catalogue
 
-    dataset, _ = pipeline.load_inputs(data, None)
+    dataset, _, _ = pipeline.load_inputs(data, None)
     from dsg.output.screen import catalogue_table, print_wide
 
     frame = grant_catalogue(dataset, lang)

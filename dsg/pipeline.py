@@ -2,16 +2,19 @@
 
 Every command and the Python API go through here, so a dataset is loaded once, a scenario
 parsed once, and each distinct scenario-year settled once; and every problem of the
-dataset, the scenario and the output paths is collected and raised together (SPEC §6).
+dataset, the scenario, the command's options and its output paths is collected and raised
+together (SPEC §6).
 
-Checks that need no engine (output paths, the scenario file's shape, the dataset folder)
-run first; when they fail on the embedded dataset, dsg refuses without loading polars or
-numba at all.
+Checks that need no engine (output paths, options, the scenario file) run first. When
+nothing else could be found (the embedded dataset, which is known good, and no scenario to
+check against it), dsg refuses without loading polars or numba; otherwise it loads the
+dataset to list everything, and never settles (numba) before every check has passed.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -39,7 +42,12 @@ class Run:
     allocations: tuple[Allocation, ...]
     years: tuple[str, ...]
     path: GrantPath | None
-    settlements: int  # kernel runs it took: one per distinct scenario-year or counterfactual
+    settler: Settler = field(repr=False)  # settles each distinct set of inputs once
+
+    @property
+    def settlements(self) -> int:
+        """Kernel runs so far: one per distinct scenario-year or counterfactual."""
+        return self.settler.settlements
 
     @property
     def allocation(self) -> Allocation:
@@ -61,74 +69,125 @@ def read_scenario(path: str | Path | None, problems: list[Problem]) -> Scenario 
         return None
 
 
-def load_inputs(
-    data: str | Path | None, scenario: str | Path | None, problems: list[Problem] | None = None, quick: bool = True
-):
-    """The dataset and the parsed scenario, with every problem found so far raised together.
+# Extra checks of a command's options against the dataset of the scenario's own year.
+Checks = Callable[["Dataset"], list[Problem]]
 
-    ``problems`` holds any found before (e.g. output paths); the scenario's own shape
-    problems are raised with the dataset's, or with how the scenario misfits the dataset.
-    ``quick``: refuse early problems on the embedded dataset without loading it (a caller
-    that still has checks to make against the dataset says False).
+
+def load_inputs(
+    data: str | Path | None,
+    scenario: str | Path | None,
+    problems: list[Problem] | None = None,
+    needs_dataset: bool = False,
+) -> tuple[Dataset, Scenario | None, list[Problem]]:
+    """The dataset, the parsed scenario, and the problems found so far (``problems`` from the
+    caller, e.g. output paths, and a scenario that could not be read).
+
+    Refuses at once, without loading the dataset, when nothing more could be found: the
+    embedded dataset, no scenario that was read, and no check of the caller's that needs the
+    dataset (``needs_dataset``). A dataset that cannot be loaded is refused with all of it.
     """
     problems = list(problems or [])
     parsed = read_scenario(scenario, problems)
-    early = problems + list(parsed.problems if parsed else ())
-    if quick and data is None and early:
-        raise InputError(early)  # the embedded dataset is known good: no need to load it
+    if problems and data is None and parsed is None and not needs_dataset:
+        raise InputError(problems)
     from dsg.formula.dataset import load_dataset
 
     try:
         dataset = load_dataset(data)
     except InputError as error:
-        raise InputError(early + error.problems) from None
-    raise_if(problems)
-    return dataset, parsed
+        raise InputError(problems + list(parsed.problems if parsed else ()) + error.problems) from None
+    return dataset, parsed, problems
 
 
-def settle_scenario(dataset: Dataset, scenario: Scenario | None, settler: Settler | None = None) -> Run:
-    """Apply a scenario to a loaded dataset and settle it, every year of its path."""
+def settle_scenario(
+    dataset: Dataset,
+    scenario: Scenario | None,
+    settler: Settler | None = None,
+    problems: list[Problem] | None = None,
+    checks: Checks | None = None,
+) -> Run:
+    """Apply a scenario to a loaded dataset and settle it, every year of its path.
+
+    ``problems`` found before and what ``checks`` find on the scenario's own year are raised
+    with the scenario's, all at once.
+    """
     from dsg.formula.apply import apply_scenario, formula_problems
-    from dsg.formula.settle import Settler
+
+    problems = list(problems or [])
+    if scenario is None:
+        problems += checks(dataset) if checks else []
+        raise_if(problems)
+        settler = settler or new_settler()
+        allocation = settler.settle(dataset)
+        return Run(dataset, None, (allocation,), (dataset.year,), None, settler)
+    scenario = with_block_weights(scenario, dataset.services["service"].to_list())
+    found = formula_problems(dataset, scenario)
+    if found:
+        problems += found + (path_problems(dataset, scenario, settler or new_settler()) if scenario.has_path else [])
+        raise InputError(problems)
+    changed = apply_scenario(dataset, scenario)
+    if not scenario.has_path:
+        problems += checks(changed) if checks else []
+        raise_if(problems)
+        settler = settler or new_settler()
+        return Run(dataset, scenario, (settler.settle(changed),), (dataset.year,), None, settler)
     from dsg.grants.path import run_path
 
-    settler = settler or Settler()
-    if scenario is None:
-        allocation = settler.settle(dataset)
-        return Run(dataset, None, (allocation,), (dataset.year,), None, settler.settlements)
-    scenario = with_block_weights(scenario, dataset.services["service"].to_list())
-    problems = formula_problems(dataset, scenario)
-    if not scenario.has_path:
-        raise_if(problems)
-        allocation = settler.settle(apply_scenario(dataset, scenario))
-        return Run(dataset, scenario, (allocation,), (dataset.year,), None, settler.settlements)
-    if problems:
-        # The grant moves and years are still checked, on the dataset as it stands, so that
-        # every problem is listed at once; what the settlement itself found there is not theirs.
-        try:
-            run_path(dataset, dataset, scenario, settler)
-        except InputError as error:
-            problems += [p for p in error.problems if p.code not in SETTLEMENT_CODES]
-        raise InputError(problems)
-    path = run_path(dataset, apply_scenario(dataset, scenario), scenario, settler)
-    return Run(dataset, scenario, tuple(path.allocations), tuple(path.years), path, settler.settlements)
+    settler = settler or new_settler()
+
+    try:
+        path = run_path(changed, scenario, settler)
+    except InputError as error:
+        raise InputError(problems + error.problems) from None
+    problems += checks(path.allocations[0].dataset) if checks else []
+    raise_if(problems)
+    return Run(dataset, scenario, tuple(path.allocations), tuple(path.years), path, settler)
 
 
-# Problems of a settlement as such, which checking grant moves on an unchanged dataset can raise.
+def new_settler() -> Settler:
+    """A Settler; numba loads here, once every check that needs no settlement has passed."""
+    from dsg.formula.settle import Settler
+
+    return Settler()
+
+
+# Problems of the settlement as such, or of the parameters a later year meets: checked on a
+# dataset that lacks the scenario's own (broken) parts, they would not be the scenario's.
 SETTLEMENT_CODES = ("negative_band_d", "floor_not_self_fundable", "floor_nobody_above")
+PARAMETER_CODES = ("cap_below_floor",)
+
+
+def path_problems(dataset: Dataset, scenario: Scenario, settler: Settler) -> list[Problem]:
+    """The problems of a scenario's grant moves and years when its formula parts have problems
+    of their own: checked on the dataset with as much of the scenario as is sound (its
+    [settlement], if that is), so that every problem is listed at once and none is spurious."""
+    from dsg.formula.apply import scenario_settlement
+    from dsg.grants.path import run_path
+
+    settlement, found = scenario_settlement(dataset, scenario)
+    base = dataset.with_changes(settlement=settlement) if settlement is not None else dataset
+    ignored = SETTLEMENT_CODES + (PARAMETER_CODES if found else ())
+    try:
+        run_path(base, scenario, settler)
+    except InputError as error:
+        return [p for p in error.problems if p.code not in ignored]
+    return []
 
 
 def run(
-    data: str | Path | None = None, scenario: str | Path | None = None, problems: list[Problem] | None = None
+    data: str | Path | None = None,
+    scenario: str | Path | None = None,
+    problems: list[Problem] | None = None,
+    checks: Checks | None = None,
 ) -> Run:
     """Load a dataset (the embedded default when ``data`` is None), apply a scenario file if
     given, and settle every year: what ``dsg run`` does.
 
     Raises :class:`dsg.InputError` listing every problem of ``problems`` (found by the
-    caller, e.g. output paths), the dataset and the scenario.
+    caller, e.g. output paths), the dataset, the scenario and the caller's ``checks``.
     """
-    dataset, parsed = load_inputs(data, scenario, problems)
-    return settle_scenario(dataset, parsed)
+    dataset, parsed, problems = load_inputs(data, scenario, problems, needs_dataset=checks is not None)
+    return settle_scenario(dataset, parsed, problems=problems, checks=checks)
 
 
 def explain(
@@ -139,36 +198,11 @@ def explain(
 ):
     """One council's settlement taken apart (``dsg explain``); an unknown council is listed
     with every other problem."""
+    from dsg.analysis.explain import council_problems
     from dsg.analysis.explain import explain as explain_council
-    from dsg.analysis.explain import find_council
 
-    problems = list(problems or [])
-    try:
-        dataset, parsed = load_inputs(data, scenario, problems, quick=False)
-    except InputError as error:
-        raise InputError(error.problems + council_name_problems(data, council)) from None
-    try:
-        outcome = settle_scenario(dataset, parsed)
-    except InputError as error:
-        raise InputError(error.problems + council_name_problems(data, council, dataset)) from None
-    try:
-        find_council(outcome.allocation.dataset, council)
-    except InputError as error:
-        problems += error.problems
-    raise_if(problems)
+    outcome = run(data, scenario, problems, checks=lambda dataset: council_problems(dataset, council))
     return explain_council(outcome.allocation, council)
-
-
-def council_name_problems(data, council: str, dataset: Dataset | None = None) -> list[Problem]:
-    """Whether ``council`` names a council of the dataset (when it can be loaded)."""
-    from dsg.analysis.explain import find_council
-    from dsg.formula.dataset import load_dataset
-
-    try:
-        find_council(dataset or load_dataset(data), council)
-    except InputError as error:
-        return error.problems
-    return []
 
 
 def run_settlement(data: str | Path | None = None, scenario: str | Path | None = None) -> Allocation:
@@ -177,18 +211,21 @@ def run_settlement(data: str | Path | None = None, scenario: str | Path | None =
 
 
 def scenario_dataset(
-    data: str | Path | None = None, scenario: str | Path | None = None, problems: list[Problem] | None = None
+    data: str | Path | None = None,
+    scenario: str | Path | None = None,
+    problems: list[Problem] | None = None,
+    checks: Checks | None = None,
 ) -> Dataset:
     """The dataset of the scenario's own year, its grant moves made, ready for a batch of
-    settlements (sweep, Monte Carlo, goal seek)."""
-    return run(data, scenario, problems).allocation.dataset
+    settlements (sweep, Monte Carlo, goal seek); ``checks`` test the command's options
+    against it, with every other problem."""
+    return run(data, scenario, problems, checks).allocation.dataset
 
 
 def report_of(outcome: Run) -> GrantReport:
     """A settled run's grant tables and year-by-year path (for a scenario without grant moves
     or years, its one year)."""
     from dsg.formula.scenario import Scenario
-    from dsg.formula.settle import settle
     from dsg.grants.moves import grant_amounts
     from dsg.grants.path import GrantPath
     from dsg.grants.report import GrantReport
@@ -200,7 +237,8 @@ def report_of(outcome: Run) -> GrantReport:
         end_grants=grant_amounts(outcome.allocation.dataset),
     )
     if path.start is None:
-        path.start = settle(outcome.dataset)
+        # Only the hypothecation table needs the dataset as it stands, before the scenario.
+        path.start = outcome.settler.settle(outcome.dataset)
     return GrantReport(dataset=outcome.dataset, scenario=outcome.scenario or Scenario(), path=path)
 
 
@@ -222,34 +260,32 @@ def compare(
 
     Raises :class:`dsg.InputError` listing every problem in the dataset and every file.
     """
-    from dsg.analysis.compare import Comparison, side_label, unique_labels
-    from dsg.formula.dataset import load_dataset
-    from dsg.formula.settle import Settler
-
     problems = list(problems or [])
     paths = [baseline, *sides]
-    scenario_paths = [p for p in paths if p is not None and str(p) != DEFAULT_BASELINE and not Path(p).is_dir()]
-    parsed: dict[int, Scenario | None] = {}
-    for index, path in enumerate(paths):
-        if path is not None and path in scenario_paths:
-            parsed[index] = read_scenario(path, problems)
-    early = problems + [p for s in parsed.values() if s for p in s.problems]
-    if data is None and early and not any(p is not None and Path(p).is_dir() for p in paths):
-        raise InputError(early)
+
+    def is_dataset(path) -> bool:
+        return path is None or str(path) == DEFAULT_BASELINE or Path(path).is_dir()
+
+    parsed = {index: read_scenario(path, problems) for index, path in enumerate(paths) if not is_dataset(path)}
+    others = [path for path in paths if path is not None and str(path) != DEFAULT_BASELINE and Path(path).is_dir()]
+    if problems and data is None and not others and not any(parsed.values()):
+        raise InputError(problems)  # nothing read that the dataset could add problems to
+    from dsg.analysis.compare import Comparison, council_problems, side_label, unique_labels
+    from dsg.formula.dataset import load_dataset
+
     try:
         dataset = load_dataset(data)
     except InputError as error:
-        raise InputError(early + error.problems) from None
-    settler = Settler()
+        raise InputError(problems + [p for s in parsed.values() if s for p in s.problems] + error.problems) from None
+    settler = new_settler()
     runs: list[Run | None] = []
     for index, path in enumerate(paths):
         try:
             if path is None or str(path) == DEFAULT_BASELINE:
                 runs.append(settle_scenario(dataset, None, settler))
             elif Path(path).is_dir():
-                other = load_dataset(path)
-                runs.append(settle_scenario(other, None, settler))
-            elif parsed.get(index) is None:
+                runs.append(settle_scenario(load_dataset(path), None, settler))
+            elif parsed[index] is None:
                 runs.append(None)
             else:
                 runs.append(settle_scenario(dataset, parsed[index], settler))
@@ -257,8 +293,6 @@ def compare(
             problems += error.problems
             runs.append(None)
     raise_if(problems)
-    from dsg.analysis.compare import council_problems
-
     settled = [r for r in runs if r is not None]
     raise_if(council_problems(settled[0].allocation, [r.allocation for r in settled[1:]], [str(p) for p in sides]))
     labels = [side_label(p, r.allocation, dataset) for p, r in zip(paths, settled)]

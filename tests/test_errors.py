@@ -37,7 +37,7 @@ DATASET_CASES = [
     (
         "council missing from a file",
         {"base_csv": "ons_code,base_aef\nA,100\nB,200\n"},
-        ["base.csv", "no row for C (Caer)"],
+        ["base.csv", "no row for C (Caer / Caer Cy)"],
     ),
     (
         "duplicated row",
@@ -87,7 +87,7 @@ DATASET_CASES = [
     (
         "indicator missing for a council",
         {"indicators_csv": TOY_FILES["indicators.csv"].replace("C,tb,250\n", "")},
-        ["dataset.toml, settlement.taxbase_indicator", "indicator 'tb' has no value for C (Caer)"],
+        ["dataset.toml, settlement.taxbase_indicator", "indicator 'tb' has no value for C (Caer / Caer Cy)"],
     ),
     (
         "unknown settlement key",
@@ -153,7 +153,7 @@ DATASET_CASES = [
             "dataset_toml": TOML.replace("floor_funding", "floor_fundin"),
             "indicators_csv": TOY_FILES["indicators.csv"].replace("C,dep,2\n", ""),
         },
-        ["settlement.floor_fundin: unknown key", "indicator 'dep' has no value for C (Caer)"],
+        ["settlement.floor_fundin: unknown key", "indicator 'dep' has no value for C (Caer / Caer Cy)"],
     ),
     (
         "an unreadable weight and a bad sum",
@@ -187,7 +187,7 @@ def test_every_problem_is_listed_at_once(make_toy, tmp_path):
         "base.csv, row 2, base_aef",
         "base.csv, row 3, base_aef",
         "base.csv, row 4, ons_code",
-        "no row for C (Caer)",
+        "no row for C (Caer / Caer Cy)",
         "services.csv, row 2, total",
         "not both",
     )
@@ -257,7 +257,7 @@ def test_messages_in_welsh(make_toy, tmp_path):
     data = make_toy(base_csv="ons_code,base_aef\nA,100\nB,200\n")
     out = tmp_path / "out.csv"
     assert_refused(
-        run_cli("run", "--data", str(data), "--out", str(out), "--lang", "cy"), out, "dim rhes ar gyfer C (Caer)"
+        run_cli("run", "--data", str(data), "--out", str(out), "--lang", "cy"), out, "dim rhes ar gyfer C (Caer / Caer Cy)"
     )
     assert_refused(run_cli("run", "--data", str(data), env={"DSG_LANG": "cy"}), out, "Ni allai dsg ddefnyddio")
 

@@ -74,7 +74,9 @@ def test_xlsx_money_header_wales_row_and_provenance(allocation, tmp_path):
     book = openpyxl.load_workbook(target)
     assert book.sheetnames == ["Dyraniad", "Colofnau", "Tarddiad"]
     sheet = book["Dyraniad"]
-    assert [c.value for c in sheet[1]] == list(ALLOCATION_COLUMNS)
+    # SPEC §4: headed by the labels in the chosen language; the columns sheet maps them back.
+    assert [c.value for c in sheet[1]][:3] == ["Cod SYG", "Cyngor", "Asesiad o Wariant Safonol"]
+    assert len(sheet[1]) == len(ALLOCATION_COLUMNS)
     assert sheet.freeze_panes == "C2"
     assert sheet["B2"].value == "Ynys Môn"
     aef_column = ALLOCATION_COLUMNS.index("aef") + 1

@@ -155,7 +155,8 @@ def test_run_out_writes_every_year_of_a_path(tmp_path):
     assert book.sheetnames[:3] == ["2025-26", "2026-27", "2027-28"]
     assert invoke("run", "--scenario", EXAMPLES / "grants.toml", "--out", tmp_path / "path.csv").exit_code == 0
     table = pl.read_csv(tmp_path / "path.csv")
-    assert table.columns[0] == "year"
+    # SPEC §4's columns first, then the year.
+    assert table.columns[-1] == "year" and table.columns[0] == "ons_code"
     assert table.group_by("year", maintain_order=True).len().rows() == [
         ("2025-26", 22),
         ("2026-27", 22),
@@ -357,3 +358,166 @@ def test_every_command_and_output_runs_in_welsh(tmp_path):
         result = invoke(*args, "--lang", "cy")
         assert result.exit_code == 0, (args, result.output)
     assert openpyxl.load_workbook(tmp_path / "s.xlsx").sheetnames == ["Crynodeb", "Colofnau", "Tarddiad"]
+
+
+# --------------------------------------------------------------------------- found in review
+
+
+def test_a_bad_output_path_does_not_hide_the_scenarios_problems(tmp_path):
+    (tmp_path / "afile").write_text("x")
+    path = scenario(tmp_path, '[settlement]\nfloor_percent = "x"\n[services]\n"Nope" = 5\n')
+    result = invoke("run", "--scenario", path, "--out", tmp_path / "afile" / "x.csv")
+    assert result.exit_code == 2
+    for expected in ("afile", "settlement.floor_percent", "Nope"):
+        assert expected in result.output, (expected, result.output)
+
+
+def test_a_broken_part_does_not_make_a_spurious_problem_of_a_later_year(tmp_path):
+    text = (
+        '[settlement]\nfloor_percent = "none"\n[services]\n"Nope" = 1\n[[years]]\nyear = "2026-27"\ncap_percent = 1\n'
+    )
+    result = invoke("run", "--scenario", scenario(tmp_path, text))
+    assert result.exit_code == 2
+    assert "Nope" in result.output
+    assert "cap_percent" not in result.output, result.output
+
+
+def test_the_long_table_adds_up_on_every_row(tmp_path):
+    result = invoke(
+        "compare", EXAMPLES / "floor-3.5.toml", EXAMPLES / "grants.toml", "--decompose", "--out", tmp_path / "c.csv"
+    )
+    assert result.exit_code == 0, result.output
+    table = pl.read_csv(tmp_path / "c.csv")
+    causes = table.select(pl.sum_horizontal(pl.col("^cause_.*$")).alias("causes"))["causes"]
+    assert (causes - table["difference"]).abs().max() == 0  # SPEC §7: to the penny, and so to the pound
+    assert (table["aef"] - table["aef_baseline"] - table["difference"]).abs().max() == 0
+    assert (table["difference"] + table["grants"] - table["grants_baseline"] - table["net_difference"]).abs().max() == 0
+
+
+def test_the_compare_chart_of_a_grant_move_plots_the_net_change(tmp_path, monkeypatch):
+    import matplotlib.axes
+
+    from dsg.output import charts
+    from dsg.pipeline import compare
+
+    drawn = {}
+    original = matplotlib.axes.Axes.barh
+
+    def spy(self, y, width, *args, **kwargs):
+        drawn["names"], drawn["values"] = list(y), list(width)
+        return original(self, y, width, *args, **kwargs)
+
+    monkeypatch.setattr(matplotlib.axes.Axes, "barh", spy)
+    comparison = compare([EXAMPLES / "grants.toml"])
+    charts.difference_chart(comparison, 0, tmp_path / "c.png")
+    table = comparison.scenario_table(0).sort("net_difference", maintain_order=True)
+    assert drawn["values"] == pytest.approx((table["net_difference"] / 1e6).to_list())
+    assert min(drawn["values"]) < 0 < max(drawn["values"])  # losers on the net are drawn as losers
+
+
+@pytest.mark.parametrize("years", [("Columns",), ("2026/27", "202627"), ("[]",)])
+def test_year_names_never_break_the_workbook(tmp_path, years):
+    text = "".join(f'[[years]]\nyear = "{year}"\n' for year in years)
+    result = invoke("run", "--scenario", scenario(tmp_path, text), "--out", tmp_path / "y.xlsx")
+    assert result.exit_code == 0, result.output
+    names = openpyxl.load_workbook(tmp_path / "y.xlsx").sheetnames
+    assert len(names) == len(years) + 3 and len({n.casefold() for n in names}) == len(names)
+
+
+def test_every_years_parameters_are_in_the_provenance(tmp_path):
+    path = scenario(tmp_path, '[[years]]\nyear = "2026-27"\nfloor_percent = 1.0\n')
+    assert invoke("run", "--scenario", path, "--out", tmp_path / "p.csv").exit_code == 0
+    import json
+
+    record = json.loads((tmp_path / "p.provenance.json").read_text())
+    assert record["years"]["2025-26"]["settlement"]["floor_percent"] == 2.8
+    assert record["years"]["2026-27"]["settlement"]["floor_percent"] == 1.0
+
+
+def test_options_are_checked_with_everything_else(tmp_path):
+    (tmp_path / "afile").write_text("x")
+    result = invoke(
+        "sweep",
+        "--service",
+        "Nope",
+        "--indicator",
+        "nope",
+        "--from",
+        "0",
+        "--to",
+        "1.5",
+        "--out",
+        tmp_path / "afile" / "x.csv",
+    )
+    assert result.exit_code == 2
+    for expected in ("afile", "--from/--to", "--service", "--indicator"):
+        assert expected in result.output, (expected, result.output)
+    result = invoke("goalseek", "--vary", "floor", "--range", "5", "1", "--target", "council-aef", "--value", "1")
+    assert result.exit_code == 2 and "--range" in result.output and "--council" in result.output
+    assert invoke("bench", "--scenarios", "0").exit_code == 2
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["montecarlo", "--samples", "0"],
+        ["bench", "--scenarios", "5"],
+        ["goalseek", "--vary", "x", "--range", "1", "0", "--target", "min-pct", "--value", "1"],
+    ],
+)
+def test_option_refusals_load_no_engine(args, tmp_path):
+    code = (
+        "import sys\nfrom dsg.cli import main\n"
+        f"try:\n    main({args!r})\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('numba', 'polars', 'matplotlib') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    assert result.stdout.strip().splitlines()[-1] == "[]", result.stdout + result.stderr
+
+
+def test_no_chart_is_written_when_one_of_them_cannot_be(tmp_path):
+    (tmp_path / "c-2.png").mkdir()
+    result = invoke(
+        "compare", "default", EXAMPLES / "floor-3.5.toml", EXAMPLES / "deprivation.toml", "--chart", tmp_path / "c.png"
+    )
+    assert result.exit_code == 2
+    assert not (tmp_path / "c-1.png").exists()
+
+
+def test_a_grant_move_does_not_need_the_dataset_to_settle_as_it_stands(make_toy, tmp_path):
+    # The toy with a 50 % self-funded floor cannot be settled as it stands; a scenario that
+    # removes the floor can, with or without a grant move.
+    data = make_toy(
+        dataset_toml=(ROOT / "tests" / "conftest.py")
+        .read_text()
+        .split('"dataset.toml": """\\\n')[1]
+        .split('""",')[0]
+        .replace("floor_percent = 2.0", "floor_percent = 50.0")
+        .replace('"external"', '"self"'),
+        grants_csv="grant,ons_code,amount\nG,A,10\nG,B,20\nG,C,30\n",
+    )
+    plain = scenario(tmp_path, '[settlement]\nfloor_percent = "none"\n')
+    moved = scenario(
+        tmp_path,
+        '[settlement]\nfloor_percent = "none"\n[[dehypothecate]]\ngrant = "G"\ninto_service = "S1"\n',
+        "m.toml",
+    )
+    assert invoke("run", "--data", data, "--scenario", plain).exit_code == 0
+    result = invoke("run", "--data", data, "--scenario", moved)
+    assert result.exit_code == 0, result.output
+
+
+def test_goal_seek_blames_its_range_for_a_floor_that_cannot_be_self_funded(tmp_path):
+    path = scenario(tmp_path, '[settlement]\nfloor_funding = "self"\n')
+    result = invoke(
+        "goalseek", "--scenario", path, "--vary", "floor", "--range", "0", "20", "--target", "min-pct", "--value", "3"
+    )
+    assert result.exit_code == 2
+    assert "--range" in result.output and "self-funded" in result.output, result.output
+
+
+def test_a_later_years_settlement_problem_names_the_years_key(tmp_path):
+    path = scenario(tmp_path, '[[years]]\nyear = "2026-27"\nfloor_percent = 40\nfloor_funding = "self"\n')
+    result = invoke("run", "--scenario", path)
+    assert result.exit_code == 2
+    assert "years[1].floor_funding" in result.output, result.output

@@ -14,6 +14,8 @@ import numba
 import numpy as np
 import polars as pl
 
+from dsg.analysis.options import bench_option_problems
+from dsg.errors import raise_if
 from dsg.formula import batch as batches
 from dsg.formula.arrays import Inputs, to_inputs
 from dsg.formula.dataset import Dataset, load_dataset
@@ -90,6 +92,7 @@ def timed(function, repeats: int = 3) -> float:
 
 def run_bench(dataset: Dataset | None = None, scenarios: int = 2_000_000, repeats: int = 3) -> dict:
     """Settlements per second for the four engines, and their ratios."""
+    raise_if(bench_option_problems(scenarios))
     inputs = to_inputs(dataset or load_dataset())
     big = bench_batch(inputs, scenarios)
     numpy_size = max(scenarios // 20, 1000)

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from dsg.errors import InputError, Problem
+from dsg.analysis.options import council_index, council_problems
+from dsg.errors import InputError
 from dsg.formula.arrays import indicator_values, service_ibas, to_inputs
 from dsg.formula.dataset import Dataset
 from dsg.formula.settle import Allocation
@@ -51,21 +52,11 @@ class Explanation:
 
 
 def find_council(dataset: Dataset, query: str) -> int:
-    """Index of the council named by ONS code or English or Welsh name, any case."""
-    wanted = query.strip().casefold()
-    councils = dataset.councils
-    for index, record in enumerate(councils.iter_rows(named=True)):
-        if wanted in (record["ons_code"].casefold(), record["name_en"].casefold(), record["name_cy"].casefold()):
-            return index
-    raise InputError(
-        [
-            Problem(
-                "COUNCIL",
-                "unknown_council_name",
-                params={"value": query, "allowed": ", ".join(councils["name_en"].to_list())},
-            )
-        ]
-    )
+    """Index of the council named by ``query``; raises :class:`InputError` if none is."""
+    index = council_index(dataset, query)
+    if index is None:
+        raise InputError(council_problems(dataset, query))
+    return index
 
 
 def explain(allocation: Allocation, council: str) -> Explanation:

@@ -13,7 +13,14 @@ import numpy as np
 import polars as pl
 
 from dsg.analysis.explain import find_council
-from dsg.analysis.options import TARGETS
+from dsg.analysis.options import (
+    TARGETS,
+    goalseek_option_problems,
+    goalseek_problems,
+    montecarlo_option_problems,
+    sweep_option_problems,
+    sweep_problems,
+)
 from dsg.errors import InputError, Problem, raise_if
 from dsg.formula import batch as batches
 from dsg.formula import kernels
@@ -54,9 +61,6 @@ def moved_weights(weights: np.ndarray, service: int, indicator: int, value: floa
 
 # --------------------------------------------------------------------------- sweep
 
-# A sweep is a table for people to read; more steps than this is a Monte Carlo's job.
-MAX_STEPS = 1001
-
 
 @dataclass(frozen=True)
 class Sweep:
@@ -74,15 +78,7 @@ class Sweep:
 def sweep(dataset: Dataset, service: str, indicator: str, start: float, stop: float, steps: int) -> Sweep:
     """Move the weight of ``indicator`` in ``service`` from start to stop in ``steps`` steps;
     the service's other weights rescale to keep the sum at 1."""
-    problems = []
-    if not (0 <= start <= 1 and 0 <= stop <= 1):
-        problems.append(Problem("--from/--to", "weight_out_of_range", params={"start": start, "stop": stop}))
-    if not 2 <= steps <= MAX_STEPS:
-        problems.append(Problem("--steps", "steps_out_of_range", params={"value": steps, "most": MAX_STEPS}))
-    if start == stop:
-        problems.append(Problem("--from/--to", "empty_range", params={"value": start}))
-    if problems:
-        raise InputError(problems)
+    raise_if(sweep_option_problems(start, stop, steps) + sweep_problems(dataset, service, indicator))
     inputs = with_indicator(dataset, indicator, "--indicator")
     s, k = service_index(inputs, service, "--service"), inputs.indicators.index(indicator)
     values = np.linspace(start, stop, steps)
@@ -167,17 +163,7 @@ def montecarlo(
     """Settle ``samples`` scenarios whose weights are drawn, service by service, from a
     Dirichlet centred on the dataset's weights (larger ``concentration``: closer to them),
     with optional +/- ``indicator_noise`` % on every indicator value."""
-    problems = []
-    if samples < 1:
-        problems.append(Problem("--samples", "not_positive", params={"value": samples}))
-    if seed < 0:
-        problems.append(Problem("--seed", "negative", params={"value": seed}))
-    if not (math.isfinite(concentration) and concentration > 0):
-        problems.append(Problem("--concentration", "not_positive", params={"value": concentration}))
-    if not 0 <= indicator_noise < 100:
-        problems.append(Problem("--indicator-noise", "noise_out_of_range", params={"value": indicator_noise}))
-    if problems:
-        raise InputError(problems)
+    raise_if(montecarlo_option_problems(samples, seed, concentration, indicator_noise))
     inputs = to_inputs(dataset)
     raw = np.array([indicator_values(dataset, k) for k in inputs.indicators])
     chunks = math.ceil(samples / chunk)
@@ -287,20 +273,13 @@ def goalseek(
     the target (e.g. the highest floor whose cost is at most £X); "equals" gives the value
     where the metric crosses the target. Assumes the metric moves one way across the range.
     """
-    problems = []
-    if not (math.isfinite(low) and math.isfinite(high) and low < high):
-        problems.append(Problem("--range", "bad_range", params={"low": low, "high": high}))
-    kind = parameter.partition(":")[0]
-    if kind == "weight" and not (0 <= low and high <= 1):
-        problems.append(Problem("--range", "weight_out_of_range", params={"start": low, "stop": high}))
-    if kind == "service" and low < 0:
-        problems.append(Problem("--range", "negative", params={"value": low}))
-    if not math.isfinite(value):
-        problems.append(Problem("--value", "not_a_number", params={"value": value}))
-    if problems:
-        raise InputError(problems)
+    raise_if(
+        goalseek_option_problems(parameter, low, high, target, value, council)
+        + goalseek_problems(dataset, parameter, target, council)
+    )
     setter = parameter_setter(dataset, parameter)
     # Both ends of the range must be allowed values, checked together.
+    problems: list[Problem] = []
     for end in (low, high):
         try:
             setter(end)
@@ -314,11 +293,20 @@ def goalseek(
         allocation = settle(setter(v))
         return metric(allocation) - value, allocation
 
+    # A settlement that is impossible at an end (a floor that cannot be self-funded) is a
+    # problem of the range asked for, not of the scenario.
+    ends: list[tuple[float, Allocation]] = []
+    for end in (low, high):
+        try:
+            ends.append(gap(end))
+        except InputError as error:
+            problems += [Problem("--range", p.code, params={**p.params, "value": end}) for p in error.problems]
+    raise_if(problems)
+
     def ok(g: float) -> bool:
         return g <= 0 if sense == "at_most" else g >= 0 if sense == "at_least" else False
 
-    g_low, a_low = gap(low)
-    g_high, a_high = gap(high)
+    (g_low, a_low), (g_high, a_high) = ends
     iterations = 2
     if sense == "equals":
         if g_low == 0 or g_high == 0:

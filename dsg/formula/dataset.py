@@ -176,6 +176,11 @@ def numeric_column(
 # --------------------------------------------------------------------------- cross-file checks
 
 
+def council_label(code: str, name_en: str, name_cy: str) -> str:
+    """A council in a message: its code and both names, as a problem may be read in either language."""
+    return f"{code} ({name_en})" if name_en == name_cy else f"{code} ({name_en} / {name_cy})"
+
+
 def indicator_problems(
     indicators: pl.DataFrame, councils: pl.DataFrame, used: dict[str, tuple[str, str]]
 ) -> list[Problem]:
@@ -185,7 +190,10 @@ def indicator_problems(
     """
     problems = []
     codes = councils["ons_code"].to_list()
-    names = dict(zip(codes, councils["name_en"].to_list()))
+    names = {
+        code: council_label(code, en, cy)
+        for code, en, cy in councils.select("ons_code", "name_en", "name_cy").iter_rows()
+    }
     by_indicator = {
         name: dict(zip(group["ons_code"].to_list(), group["value"].to_list()))
         for (name,), group in indicators.group_by("indicator", maintain_order=True)
@@ -203,7 +211,7 @@ def indicator_problems(
                     file,
                     "indicator_missing_council",
                     key=key,
-                    params={"indicator": indicator, "council": f"{code} ({names[code]})"},
+                    params={"indicator": indicator, "council": names[code]},
                 )
             )
         if not missing and None not in values.values() and not math.fsum(values[c] for c in codes) > 0:
@@ -328,9 +336,10 @@ def load_dataset(path: str | Path | None = None) -> Dataset:
         frame = numeric_column(frame, value_column, label(name), problems, minimum)
         if complete and councils is not None:
             present = set(frame["ons_code"].to_list())
-            for code, name_en in councils.select("ons_code", "name_en").iter_rows():
+            for code, name_en, name_cy in councils.select("ons_code", "name_en", "name_cy").iter_rows():
                 if code not in present:
-                    problems.append(Problem(label(name), "council_missing", params={"council": f"{code} ({name_en})"}))
+                    council = council_label(code, name_en, name_cy)
+                    problems.append(Problem(label(name), "council_missing", params={"council": council}))
         return frame
 
     base = council_table("base.csv", "base_aef", "positive", complete=True)

@@ -110,7 +110,10 @@ class PathRunner:
             return self.settler.settle(dataset)
         except InputError as error:
             for problem in error.problems:
-                key = f"{self.where}: {problem.key}" if self.where else problem.key
+                key = problem.key
+                if self.where:  # a later year's settlement: name the year's own key
+                    inner = (key or "").removeprefix("settlement.")
+                    key = f"{self.where}.{inner}" if inner and inner != key else f"{self.where}: {key}"
                 self.report(replace(problem, key=key))
             return None
 
@@ -377,10 +380,10 @@ class PathRunner:
         return True
 
 
-def run_path(start: Dataset, changed: Dataset, scenario: Scenario, settler: Settler | None = None) -> GrantPath:
+def run_path(changed: Dataset, scenario: Scenario, settler: Settler | None = None) -> GrantPath:
     """Run a scenario's grant moves and years on ``changed`` (the dataset with the scenario's
-    settlement, services and weights applied); ``start`` is the dataset before the scenario.
-    ``settler`` settles each distinct year and counterfactual once.
+    settlement, services and weights applied). ``settler`` settles each distinct year and
+    counterfactual once.
 
     Raises :class:`InputError` listing every problem of every year.
     """
@@ -392,8 +395,7 @@ def run_path(start: Dataset, changed: Dataset, scenario: Scenario, settler: Sett
                 Problem(scenario.source, "year_repeated", key=f"{year.where}.year", params={"value": year.year})
             )
         seen.add(year.year)
-    runner.path.start = runner.settle(start)
-    runner.path.start_grants = grant_amounts(start)
+    runner.path.start_grants = grant_amounts(changed)  # the scenario's formula parts move no grant
     runner.run_year(changed.year, scenario.dehypothecate, scenario.consolidate)
     for year in scenario.years:
         runner.where = year.where

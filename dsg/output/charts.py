@@ -10,6 +10,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.patches import Patch
 
 from dsg.errors import raise_if
 from dsg.formula.params import CHANGE_POUNDS
@@ -34,21 +35,23 @@ def save(figure, path: str | Path) -> Path:
 
 
 def difference_chart(comparison, index: int, path: str | Path, lang: str = "en") -> Path:
-    """Each council's % difference in AEF from the baseline (what the compare table shows),
-    sorted; councils on the floor under the scenario in grey."""
-    table = comparison.scenario_table(index, lang).sort("pct_difference", maintain_order=True)
+    """Each council's difference from the baseline, as the table counts it, sorted: the % change
+    in AEF, or, when a side moves specific grants, the net change (AEF and grants) in £ million.
+    Councils on the floor under the scenario are grey."""
+    net = comparison.moves_grants
+    column = "net_difference" if net else "pct_difference"
+    table = comparison.scenario_table(index, lang).sort(column, maintain_order=True)
     names = table["council"].to_list()
-    pct = table["pct_difference"].to_numpy()
+    values = table[column].to_numpy() / (MILLION if net else 1.0)
     floored = is_on_floor(table["floor_topup"].to_numpy())
     figure, axes = plt.subplots(figsize=(9, 0.32 * len(names) + 1.6))
-    colours = [FLOORED if held else (GAIN if value >= 0 else LOSS) for value, held in zip(pct, floored)]
-    axes.barh(names, pct, color=colours)
+    colours = [FLOORED if held else (GAIN if value >= 0 else LOSS) for value, held in zip(values, floored)]
+    axes.barh(names, values, color=colours)
     if floored.any():
-        axes.barh([], [], color=FLOORED, label=name_of("words", "chart_on_floor", lang))
-        axes.legend(loc="lower right")
-    for y, value in enumerate(pct):
+        axes.legend(handles=[Patch(color=FLOORED, label=name_of("words", "chart_on_floor", lang))], loc="lower right")
+    for y, value in enumerate(values):
         axes.annotate(
-            f"{value:+.2f}",
+            f"{value:+.1f}" if net else f"{value:+.2f}",
             (value, y),
             xytext=(3 if value >= 0 else -3, 0),
             textcoords="offset points",
@@ -56,7 +59,8 @@ def difference_chart(comparison, index: int, path: str | Path, lang: str = "en")
             va="center",
             fontsize=7,
         )
-    axes.set_xlabel(name_of("words", "chart_difference_axis", lang, baseline=comparison.baseline_label))
+    axis = "chart_net_axis" if net else "chart_difference_axis"
+    axes.set_xlabel(name_of("words", axis, lang, baseline=comparison.baseline_label))
     axes.set_title(
         name_of(
             "words",

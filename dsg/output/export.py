@@ -13,6 +13,7 @@ import json
 from contextlib import ExitStack
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from dsg.errors import Problem, raise_if
@@ -21,8 +22,14 @@ from dsg.i18n import name_of
 from dsg.output import workbook
 from dsg.output.files import folder_problems, output_path_problems, sidecar_path, writing
 from dsg.output.formats import PCT_DECIMALS
-from dsg.output.provenance import allocation_provenance, comparison_provenance, provenance, stamped
-from dsg.output.rounding import round_half_up, rounded_by_group, whole_pounds
+from dsg.output.provenance import (
+    allocation_provenance,
+    comparison_provenance,
+    provenance,
+    settlement_facts,
+    stamped,
+)
+from dsg.output.rounding import parts_of_rows, round_half_up, rounded_by_group, whole_pounds
 
 
 def rounded_table(allocation: Allocation, lang: str = "en") -> pl.DataFrame:
@@ -57,8 +64,9 @@ def write_allocation(allocation, path: str | Path, lang: str = "en", years: list
     """Write the SPEC §4 table to CSV, Parquet or XLSX (chosen by extension), atomically.
 
     ``allocation`` is one Allocation, or several (one per year of a path, named by
-    ``years``): then XLSX has a sheet per year and CSV / Parquet a leading ``year`` column,
-    money rounded within each year.
+    ``years``): then XLSX has a sheet per year and CSV / Parquet a ``year`` column after the
+    SPEC §4 columns, money rounded within each year, and the provenance holds each year's
+    parameters.
     """
     raise_if(output_path_problems(path))
     target = Path(path)
@@ -66,7 +74,10 @@ def write_allocation(allocation, path: str | Path, lang: str = "en", years: list
     tables = [rounded_table(a, lang) for a in allocations]
     if len(allocations) > 1:
         assert years is not None and len(years) == len(allocations)
-        record = allocation_provenance(allocations[0], years=", ".join(years))
+        # Each year ran with its own parameters (a later year may change the floor).
+        record = provenance(
+            allocations[0].dataset, years={year: settlement_facts(a) for year, a in zip(years, allocations)}
+        )
     else:
         record = allocation_provenance(allocations[0])
     if target.suffix.lower() == ".xlsx":
@@ -77,7 +88,8 @@ def write_allocation(allocation, path: str | Path, lang: str = "en", years: list
         with writing(target) as temporary:
             workbook.allocation_workbook(temporary, sheets, ALLOCATION_COLUMNS, record, lang)
     elif len(allocations) > 1:
-        long = pl.concat(t.select(pl.lit(y).alias("year"), *ALLOCATION_COLUMNS) for y, t in zip(years or [], tables))
+        # SPEC §4's columns first, as in a single year; the year after them.
+        long = pl.concat(t.select(*ALLOCATION_COLUMNS, pl.lit(y).alias("year")) for y, t in zip(years or [], tables))
         write_table(long, record, target)
     else:
         write_table(tables[0], record, target)
@@ -87,22 +99,35 @@ def write_allocation(allocation, path: str | Path, lang: str = "en", years: list
 def rounded_comparison(comparison, lang: str = "en", decompositions=None) -> pl.DataFrame:
     """The long comparison table as exported: whole pounds by largest remainder within each
     scenario; with decompositions, one ``cause_<name>`` column per cause (0 where unchanged)."""
-    from dsg.analysis.compare import MONEY
     from dsg.analysis.decompose import CAUSES
 
-    table = rounded_by_group(comparison.long_table(lang), MONEY, ("scenario",))
+    # The given figures are rounded by largest remainder; the differences are worked from the
+    # rounded figures, so that every row holds aef - aef_baseline = difference and
+    # difference + grants - grants_baseline = net_difference to the pound.
+    given = ("aef_baseline", "aef", "floor_topup_baseline", "floor_topup", "grants_baseline", "grants")
+    table = (
+        rounded_by_group(comparison.long_table(lang), given, ("scenario",))
+        .with_columns((pl.col("aef") - pl.col("aef_baseline")).alias("difference"))
+        .with_columns((pl.col("difference") + pl.col("grants") - pl.col("grants_baseline")).alias("net_difference"))
+    )
     frames = []
     for index, label in enumerate(comparison.labels):
         part = table.filter(pl.col("scenario") == label)
         if decompositions is not None:
             parts = decompositions[index].parts
+            matrix = np.column_stack(
+                [parts[c].to_numpy() if c in parts.columns else np.zeros(part.height) for c, _ in CAUSES]
+            )
+            # Causes add up to each row's difference (that of the decomposition's own measure).
+            total = part["difference"].to_numpy() if decompositions[index].measure == "aef" else None
+            rounded = (
+                parts_of_rows(matrix, total)
+                if total is not None
+                else np.column_stack([whole_pounds(matrix[:, j]) for j in range(matrix.shape[1])])
+            )
             part = part.with_columns(
-                pl.Series(
-                    f"cause_{cause}",
-                    whole_pounds(parts[cause].to_numpy()) if cause in parts.columns else [0] * part.height,
-                    dtype=pl.Int64,
-                )
-                for cause, _ in CAUSES
+                pl.Series(f"cause_{cause}", rounded[:, j].astype(np.int64), dtype=pl.Int64)
+                for j, (cause, _) in enumerate(CAUSES)
             )
         frames.append(part)
     return pl.concat(frames).with_columns(

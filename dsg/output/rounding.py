@@ -30,16 +30,32 @@ def largest_remainder(values, unit: float = 1.0) -> np.ndarray:
     to the values with the largest remainders (ties to the earliest row, i.e. council
     order), so no figure moves by a full unit or more.
     """
-    values = np.asarray(values, dtype=np.float64)
-    scaled = values / unit
-    target = round_half_up(math.fsum(scaled))
-    floors = np.floor(scaled)
-    remainders = scaled - floors
-    missing = int(round(target - floors.sum()))
+    scaled = np.asarray(values, dtype=np.float64) / unit
+    return shared_out(scaled, round_half_up(math.fsum(scaled))) * unit
+
+
+def shared_out(values: np.ndarray, total: float) -> np.ndarray:
+    """Whole numbers near ``values`` that add up to the whole number ``total`` (within one
+    unit of the values' own sum): floors, then the missing units to the largest remainders."""
+    floors = np.floor(values)
+    remainders = values - floors
+    missing = int(round(total - floors.sum()))
     order = np.argsort(-remainders, kind="stable")
     rounded = floors.copy()
     rounded[order[:missing]] += 1.0
-    return rounded * unit
+    return rounded
+
+
+def parts_of_rows(parts: np.ndarray, totals: np.ndarray) -> np.ndarray:
+    """Each row of ``parts`` (rows x parts, e.g. a council's change by cause) in whole pounds
+    adding up to that row's whole-pound total, so that the parts of a row add up to the
+    penny in the exported table too (SPEC §7)."""
+    rounded = np.zeros_like(parts)
+    for row in range(parts.shape[0]):
+        present = np.flatnonzero(parts[row] != 0)
+        if present.size:
+            rounded[row, present] = shared_out(parts[row, present], totals[row])
+    return rounded
 
 
 def whole_pounds(values) -> np.ndarray:

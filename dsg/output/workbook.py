@@ -42,6 +42,7 @@ class Book:
             kind: self.workbook.add_format({"num_format": f, "bold": True, "top": 1}) for kind, f in EXCEL.items()
         }
         self.header = self.workbook.add_format({"bold": True, "text_wrap": True, "valign": "top", "bottom": 1})
+        self.names: set[str] = set()  # sheet names used, compared as Excel does (any case)
         self.bold = self.workbook.add_format({"bold": True})
         self.total_label = self.workbook.add_format({"bold": True, "top": 1})
 
@@ -58,7 +59,7 @@ class Book:
         keys (others are text); ``totals`` adds a bold row of values (not formulas: a
         workbook written here has no cached formula results, and some viewers would show
         zeros)."""
-        sheet = self.workbook.add_worksheet(sheet_name(name))
+        sheet = self.workbook.add_worksheet(self.unique_name(name))
         headers = headers or list(frame.columns)
         for column, text in enumerate(headers):
             sheet.write_string(0, column, text, self.header)
@@ -88,13 +89,26 @@ class Book:
         sheet.set_row(0, 30)
         return sheet
 
+    def unique_name(self, name: str) -> str:
+        """A sheet name Excel accepts and the book has not used: "2026-27", then "2026-27 (2)"."""
+        base = sheet_name(name) or str(len(self.names) + 1)
+        candidate, number = base, 1
+        while candidate.casefold() in self.names:
+            number += 1
+            suffix = f" ({number})"
+            candidate = base[: SHEET_NAME_LIMIT - len(suffix)] + suffix
+        self.names.add(candidate.casefold())
+        return candidate
+
     def allocation_sheet(self, name: str, table: pl.DataFrame):
-        """A SPEC §4 table (already rounded), with its column names and a Wales row."""
+        """A SPEC §4 table (already rounded), headed by the columns' labels in the book's
+        language (the columns sheet maps each label to its name), with a Wales row."""
         kinds = dict.fromkeys(MONEY_COLUMNS, "money") | {"pct_change": "pct", "rank": "int"}
         totals: dict = {c: int(table[c].sum()) for c in MONEY_COLUMNS}
         totals["council"] = name_of("words", "wales", self.lang)
         totals["pct_change"] = round(100 * totals["change"] / totals["base_aef"], PCT_DECIMALS)
-        return self.sheet(name, table, kinds, totals=totals, freeze_columns=2)
+        headers = [name_of("columns", c, self.lang) for c in table.columns]
+        return self.sheet(name, table, kinds, headers=headers, totals=totals, freeze_columns=2)
 
     def columns_sheet(self, columns) -> None:
         """Every column key used in the workbook with its English and Welsh label."""
@@ -268,8 +282,9 @@ GRANT_KINDS = dict.fromkeys(
 def grant_workbook(path: Path, lang: str, tables: dict[str, pl.DataFrame], provenance: dict) -> None:
     """The grant report's tables, a sheet each."""
     book = Book(path, lang)
+    yes, no = name_of("words", "yes", lang), name_of("words", "no", lang)
     for name, table in tables.items():
-        frame = table.with_columns(pl.col(pl.Boolean).cast(pl.String))
+        frame = table.with_columns(pl.col(pl.Boolean).replace_strict({True: yes, False: no}, return_dtype=pl.String))
         book.sheet(
             name_of("words", f"{name}_sheet", lang),
             frame,
