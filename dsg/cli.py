@@ -11,7 +11,7 @@ import click
 from dsg.analysis.options import MEASURES, METHODS, SORTS, TARGETS
 from dsg.errors import InputError, raise_if
 from dsg.i18n import LANGUAGES, default_language, name_of
-from dsg.output.files import chart_path_problems, folder_problems, output_path_problems
+from dsg.output.files import GRANT_REPORT_FILES, chart_path_problems, files_problems, output_path_problems
 
 # Heavy libraries (polars, numba, matplotlib) are imported inside the commands, so that
 # --help and a refusal of bad input answer at once.
@@ -175,7 +175,7 @@ Examples:
     "--chart",
     type=click.Path(),
     default=None,
-    help="Draw a PNG: % change by council with the floor line, or with --decompose the causes per council.",
+    help="Draw a PNG: each council's difference from the baseline, or with --decompose the causes per council.",
 )
 @click.option(
     "--out",
@@ -292,8 +292,9 @@ def sweep(data, scenario, lang, service, indicator, start, stop, steps, chart, o
     before the picture changes and which councils reach the floor.
     """
     from dsg import pipeline
-    from dsg.analysis.options import sweep_option_problems, sweep_problems
-    from dsg.output.provenance import provenance
+    from dsg.analysis.names import sweep_problems
+    from dsg.analysis.options import sweep_option_problems
+    from dsg.output.provenance import sweep_provenance
 
     problems = path_problems(out, chart) + sweep_option_problems(start, stop, steps)
     dataset = pipeline.scenario_dataset(data, scenario, problems, lambda d: sweep_problems(d, service, indicator))
@@ -309,7 +310,7 @@ def sweep(data, scenario, lang, service, indicator, start, stop, steps, chart, o
     if out is not None:
         from dsg.output.export import write_frame
 
-        record = provenance(result.dataset, sweep=f"{service} / {indicator}: {start} to {stop} in {steps}")
+        record = sweep_provenance(result)
         frame = sweep_frame(result, lang)
         weights = tuple(frame.columns[1:])
         say_written(write_frame(frame, out, record, lang, dict.fromkeys(weights, "pct"), weights), lang)
@@ -354,7 +355,7 @@ def montecarlo(data, scenario, lang, samples, seed, concentration, indicator_noi
 
     from dsg import pipeline
     from dsg.analysis.options import montecarlo_option_problems
-    from dsg.output.provenance import provenance
+    from dsg.output.provenance import montecarlo_provenance
 
     problems = path_problems(out) + montecarlo_option_problems(samples, seed, concentration, indicator_noise)
     dataset = pipeline.scenario_dataset(data, scenario, problems)
@@ -376,9 +377,7 @@ def montecarlo(data, scenario, lang, samples, seed, concentration, indicator_noi
     if out is not None:
         from dsg.output.export import write_frame
 
-        record = provenance(
-            dataset, samples=samples, seed=seed, concentration=concentration, indicator_noise=indicator_noise
-        )
+        record = montecarlo_provenance(result)
         frame = montecarlo_frame(result, lang)
         say_written(write_frame(frame, out, record, lang, dict.fromkeys(frame.columns[2:], "pct")), lang)
 
@@ -413,7 +412,8 @@ def goalseek(data, scenario, lang, parameter, bounds, target, value, council):
     value in the range meets it.
     """
     from dsg import pipeline
-    from dsg.analysis.options import goalseek_option_problems, goalseek_problems
+    from dsg.analysis.names import goalseek_problems
+    from dsg.analysis.options import goalseek_option_problems
 
     problems = goalseek_option_problems(parameter, bounds[0], bounds[1], target, value, council)
     # Names (a service, an indicator, a council) are checked on the dataset, when there are any.
@@ -421,14 +421,14 @@ def goalseek(data, scenario, lang, parameter, bounds, target, value, council):
     checks = (lambda d: goalseek_problems(d, parameter, target, council)) if named else None
     dataset = pipeline.scenario_dataset(data, scenario, problems, checks)
     from dsg.analysis.robustness import goalseek as run_goalseek
-    from dsg.output.formats import pounds
+    from dsg.output.formats import pounds, precise_percent
     from dsg.output.screen import print_allocation
 
     result = run_goalseek(dataset, parameter, bounds[0], bounds[1], target, value, council)
     metric = {
         "floor-cost": pounds(result.metric),
         "council-aef": pounds(result.metric),
-        "min-pct": f"{result.metric:.4f} %",
+        "min-pct": precise_percent(result.metric),
         "on-floor": f"{result.metric:.0f}",
     }[target]
     click.echo(
@@ -557,7 +557,7 @@ def grants_report(data, scenario, lang, out):
     """
     from dsg import pipeline
 
-    problems = folder_problems(Path(out), str(out)) if out is not None else []
+    problems = files_problems(out, GRANT_REPORT_FILES) if out is not None else []
     report = pipeline.grant_report(scenario, data, problems)
     from dsg.output.screen import grant_report_tables, multiyear_lines, print_lines, print_wide
 

@@ -257,7 +257,9 @@ def test_messages_in_welsh(make_toy, tmp_path):
     data = make_toy(base_csv="ons_code,base_aef\nA,100\nB,200\n")
     out = tmp_path / "out.csv"
     assert_refused(
-        run_cli("run", "--data", str(data), "--out", str(out), "--lang", "cy"), out, "dim rhes ar gyfer C (Caer / Caer Cy)"
+        run_cli("run", "--data", str(data), "--out", str(out), "--lang", "cy"),
+        out,
+        "dim rhes ar gyfer C (Caer / Caer Cy)",
     )
     assert_refused(run_cli("run", "--data", str(data), env={"DSG_LANG": "cy"}), out, "Ni allai dsg ddefnyddio")
 

@@ -17,6 +17,7 @@ import polars as pl
 from dsg.analysis.options import bench_option_problems
 from dsg.errors import raise_if
 from dsg.formula import batch as batches
+from dsg.formula import kernels
 from dsg.formula.arrays import Inputs, to_inputs
 from dsg.formula.dataset import Dataset, load_dataset
 from dsg.formula.reference import reference_batch
@@ -64,7 +65,7 @@ def polars_settlement(
             (pl.col("aef") - pl.col("ndr")).alias("rsg"),
             (100 * (pl.col("aef") - pl.col("base")) / pl.col("base")).alias("pct_change"),
         )
-        .with_columns(pl.col("pct_change").round(9).rank("ordinal", descending=True).alias("rank"))
+        .with_columns(pl.col("pct_change").round(kernels.RANK_DECIMALS).rank("ordinal", descending=True).alias("rank"))
     )
 
 

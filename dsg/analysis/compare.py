@@ -66,7 +66,7 @@ def regions() -> pl.DataFrame:
 def region_names(codes: list[str], lang: str) -> list[str]:
     """Each council's region in ``lang``; a council outside the list is in "Other"."""
     names = dict(zip(regions()["ons_code"].to_list(), regions()[f"region_{lang}"].to_list()))
-    other = "Arall" if lang == "cy" else "Other"
+    other = name_of("words", "region_other", lang)
     return [names.get(code, other) for code in codes]
 
 
@@ -203,7 +203,7 @@ class Comparison:
         for label, allocation in [(self.baseline_label, self.baseline), *zip(self.labels, self.scenarios)]:
             inputs = to_inputs(allocation.dataset)
             values = service_ibas(inputs)
-            names = allocation.dataset.services["name_cy" if lang == "cy" else "service"].to_list()
+            names = allocation.dataset.service_names(lang)
             frames.append(
                 allocation.councils.select("ons_code", pl.col(f"name_{lang}").alias("council"))
                 .with_columns(pl.lit(label).alias("scenario"))

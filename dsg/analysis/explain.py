@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from dsg.analysis.options import council_index, council_problems
+from dsg.analysis.names import council_index, council_problems
 from dsg.errors import InputError
 from dsg.formula.arrays import indicator_values, service_ibas, to_inputs
 from dsg.formula.dataset import Dataset
@@ -124,9 +124,7 @@ def explain(allocation: Allocation, council: str) -> Explanation:
         "population": population,
         "population_share": population_share,
         "floor_percent": dataset.settlement.floor_percent,
-        "floor_level": float(record["base_aef"]) * (1 + dataset.settlement.floor_percent / 100)
-        if dataset.settlement.floor_percent is not None
-        else None,
+        "floor_level": dataset.settlement.floor_level(float(record["base_aef"])),
     }
     return Explanation(
         allocation=allocation,

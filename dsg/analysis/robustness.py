@@ -13,13 +13,12 @@ import numpy as np
 import polars as pl
 
 from dsg.analysis.explain import find_council
+from dsg.analysis.names import goalseek_problems, sweep_problems
 from dsg.analysis.options import (
     TARGETS,
     goalseek_option_problems,
-    goalseek_problems,
     montecarlo_option_problems,
     sweep_option_problems,
-    sweep_problems,
 )
 from dsg.errors import InputError, Problem, raise_if
 from dsg.formula import batch as batches

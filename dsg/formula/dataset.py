@@ -72,6 +72,16 @@ class Dataset:
             return service
         return dict(self.services.select("service", "name_cy").iter_rows()).get(service, service)
 
+    def service_names(self, lang: str) -> list[str]:
+        """Every service's name in ``lang``, in services.csv order."""
+        return [self.service_name(service, lang) for service in self.services["service"].to_list()]
+
+    def grant_name(self, grant: str, lang: str) -> str:
+        """A grant's name in ``lang`` from the grant catalogue (its own name when it has none)."""
+        if lang != "cy" or self.grant_catalogue is None:
+            return grant
+        return dict(self.grant_catalogue.select("grant", "name_cy").iter_rows()).get(grant) or grant
+
     def title(self, lang: str) -> str:
         return self.title_cy if lang == "cy" else self.title_en
 

@@ -68,6 +68,10 @@ class Settlement:
         """A floor that councils above it pay for (SPEC §3.5 "self")."""
         return self.floor_funding == "self" and self.floor_percent is not None
 
+    def floor_level(self, base: float) -> float | None:
+        """The AEF the floor guarantees on a base (SPEC §3.5 lo_i), or None with no floor."""
+        return None if self.floor_percent is None else base * (1.0 + self.floor_percent / 100.0)
+
     def as_dict(self) -> dict:
         """The parameters that are set, as they would be written in TOML."""
         return {k: getattr(self, k) for k in SETTLEMENT_KEYS if getattr(self, k) is not None}

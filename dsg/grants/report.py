@@ -143,7 +143,7 @@ def catalogue(dataset: Dataset, lang: str = "en") -> pl.DataFrame:
     rows = []
     for grant, values in amounts.items():
         entry = info.get(grant, {})
-        name = entry.get("name_cy") if lang == "cy" else grant
+        name = dataset.grant_name(grant, lang)
         rows.append(
             {
                 "grant": grant,

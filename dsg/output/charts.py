@@ -123,7 +123,8 @@ def waterfall_chart(explanation, path: str | Path, lang: str = "en") -> Path:
     council tax comes off and the floor and cap adjust, in £ million."""
     steps = dict(explanation.steps.select("key", "amount").iter_rows())
     services = explanation.services
-    names = services["name_cy" if lang == "cy" else "service"].to_list()
+    dataset = explanation.allocation.dataset
+    names = [dataset.service_name(s, lang) for s in services["service"]]
     bars: list[tuple[str, float, str]] = [(n, v, "add") for n, v in zip(names, services["iba"].to_list())]
     bars.append((name_of("steps", "fixed", lang), steps["fixed"], "add"))
     bars.append((name_of("screen", "ssa", lang), steps["ssa"], "total"))

@@ -20,13 +20,20 @@ from dsg.errors import Problem, raise_if
 from dsg.formula.settle import ALLOCATION_COLUMNS, MONEY_COLUMNS, Allocation
 from dsg.i18n import name_of
 from dsg.output import workbook
-from dsg.output.files import folder_problems, output_path_problems, sidecar_path, writing
+from dsg.output.files import (
+    GRANT_REPORT_FILES,
+    GRANT_TABLES,
+    files_problems,
+    output_path_problems,
+    sidecar_path,
+    writing,
+)
 from dsg.output.formats import PCT_DECIMALS
 from dsg.output.provenance import (
     allocation_provenance,
     comparison_provenance,
+    path_provenance,
     provenance,
-    settlement_facts,
     stamped,
 )
 from dsg.output.rounding import parts_of_rows, round_half_up, rounded_by_group, whole_pounds
@@ -74,10 +81,7 @@ def write_allocation(allocation, path: str | Path, lang: str = "en", years: list
     tables = [rounded_table(a, lang) for a in allocations]
     if len(allocations) > 1:
         assert years is not None and len(years) == len(allocations)
-        # Each year ran with its own parameters (a later year may change the floor).
-        record = provenance(
-            allocations[0].dataset, years={year: settlement_facts(a) for year, a in zip(years, allocations)}
-        )
+        record = path_provenance(allocations, years)
     else:
         record = allocation_provenance(allocations[0])
     if target.suffix.lower() == ".xlsx":
@@ -176,7 +180,7 @@ def write_comparison(comparison, path: str | Path, lang: str = "en", decompositi
     return target
 
 
-GRANT_FILES = ("dehypothecation", "consolidation", "multiyear", "hypothecation")
+GRANT_FILES = GRANT_TABLES
 
 
 def grant_tables(report, lang: str = "en") -> dict[str, pl.DataFrame]:
@@ -201,12 +205,7 @@ def grant_tables(report, lang: str = "en") -> dict[str, pl.DataFrame]:
 
 def grant_report_problems(directory: str | Path) -> list[Problem]:
     """Why a grant report could not be written into ``directory`` (made if missing)."""
-    folder = Path(directory)
-    problems = folder_problems(folder, str(directory))
-    for name in (*(f"{n}.csv" for n in GRANT_FILES), "grants.xlsx"):
-        if (folder / name).is_dir():
-            problems.append(Problem(str(folder / name), "is_a_folder"))
-    return problems
+    return files_problems(directory, GRANT_REPORT_FILES)
 
 
 def write_grant_report(report, directory: str | Path, lang: str = "en") -> list[Path]:

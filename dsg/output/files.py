@@ -11,6 +11,9 @@ from pathlib import Path
 from dsg.errors import InputError, Problem
 
 TABLE_FORMATS = (".csv", ".parquet", ".xlsx")
+# The files a grant report writes into its folder (checked before any work, by name).
+GRANT_TABLES = ("dehypothecation", "consolidation", "multiyear", "hypothecation")
+GRANT_REPORT_FILES = (*(f"{name}.csv" for name in GRANT_TABLES), "grants.xlsx")
 CHART_FORMATS = (".png",)
 
 
@@ -47,6 +50,14 @@ def output_path_problems(path: str | Path, formats: tuple[str, ...] = TABLE_FORM
         problems.append(Problem(str(path), "is_a_folder"))
     else:
         problems += folder_problems(target.parent, str(path))
+    return problems
+
+
+def files_problems(folder: str | Path, names) -> list[Problem]:
+    """Why files of these ``names`` could not be written into ``folder`` (made if missing)."""
+    target = Path(folder)
+    problems = folder_problems(target, str(folder))
+    problems += [Problem(str(target / name), "is_a_folder") for name in names if (target / name).is_dir()]
     return problems
 
 

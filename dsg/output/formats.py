@@ -37,6 +37,21 @@ def band_d(value: float) -> str:
     return f"£{value:,.2f}"
 
 
+def count(value: float) -> str:
+    """A count of people or dwellings: 58,839."""
+    return f"{value:,.0f}"
+
+
+def share_percent(share: float) -> str:
+    """A share (0 to 1) as a percentage to two decimals: 1.89 %."""
+    return f"{100 * share:.2f} %"
+
+
+def precise_percent(value: float) -> str:
+    """A % change to four decimals, as goal seek reports a target met: 2.8000 %."""
+    return f"{value:.4f} %"
+
+
 def percent_setting(value: float) -> str:
     """A floor or cap as written in a scenario: 2.8 %."""
     return f"{value:g} %"

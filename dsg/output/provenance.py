@@ -64,6 +64,36 @@ def comparison_provenance(comparison) -> dict:
     return provenance(comparison.baseline.dataset, scenario=False, baseline=baseline, scenarios=scenarios)
 
 
+def sweep_provenance(result) -> dict:
+    """A sweep: the dataset (and scenario) and the weight that moved, from where to where."""
+    return provenance(
+        result.dataset,
+        sweep={
+            "service": result.service,
+            "indicator": result.indicator,
+            "from": float(result.values[0]),
+            "to": float(result.values[-1]),
+            "steps": len(result.values),
+        },
+    )
+
+
+def montecarlo_provenance(result) -> dict:
+    """A Monte Carlo run: the dataset (and scenario) and every option that shaped the draws."""
+    return provenance(
+        result.dataset,
+        samples=result.samples,
+        seed=result.seed,
+        concentration=result.concentration,
+        indicator_noise=result.indicator_noise,
+    )
+
+
+def path_provenance(allocations, years) -> dict:
+    """Several years of a path: each year's parameters, as a later year may change them."""
+    return provenance(allocations[0].dataset, years={y: settlement_facts(a) for y, a in zip(years, allocations)})
+
+
 def stamped(record: dict) -> dict:
     """Provenance with the time of writing (UTC), for the places that may carry a date."""
     return {**record, "written": datetime.now(UTC).isoformat(timespec="seconds")}

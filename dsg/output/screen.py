@@ -10,7 +10,17 @@ from rich.table import Table
 
 from dsg.formula.settle import ALLOCATION_COLUMNS, MONEY_COLUMNS, Allocation
 from dsg.i18n import message, name_of
-from dsg.output.formats import SCREEN, band_d, percent, percent_setting, pounds, signed_pounds, thousands
+from dsg.output.formats import (
+    SCREEN,
+    band_d,
+    count,
+    percent,
+    percent_setting,
+    pounds,
+    share_percent,
+    signed_pounds,
+    thousands,
+)
 from dsg.output.rounding import largest_remainder
 
 # The ONS code is in exports; names are enough on screen.
@@ -27,7 +37,7 @@ def screen_columns(allocation: Allocation) -> tuple[str, ...]:
     hidden = set()
     if settlement.cap_percent is None:
         hidden.add("cap_reduction")
-    if settlement.floor_funding != "self" or settlement.floor_percent is None:
+    if not settlement.self_funded:
         hidden.add("self_funding")
     return tuple(c for c in SCREEN_COLUMNS if c not in hidden)
 
@@ -76,8 +86,8 @@ def settlement_summary(allocation: Allocation, lang: str = "en") -> list[str]:
         f"{name_of('words', 'floor', lang)}: {floor}; {name_of('words', 'cap', lang)}: {cap}",
         f"{name_of('words', 'floor_cost', lang)}: {pounds(allocation.floor_cost)}",
     ]
-    if settlement.floor_funding == "self" and settlement.floor_percent is not None:
-        lines.append(f"{name_of('words', 'self_funding_rate', lang)}: {100 * allocation.self_funding_rate:.2f} %")
+    if settlement.self_funded:
+        lines.append(f"{name_of('words', 'self_funding_rate', lang)}: {share_percent(allocation.self_funding_rate)}")
     scenario = allocation.dataset.provenance.get("scenario_file")
     if scenario:
         name = allocation.dataset.provenance.get("scenario_name") or ""
@@ -250,9 +260,9 @@ def explanation_tables(explanation, lang: str = "en") -> tuple[list[str], list[T
     ]
     if figures["population"]:
         head.append(
-            f"{name_of('words', 'population', lang)}: {figures['population']:,.0f} ({100 * figures['population_share']:.2f} %)"
+            f"{name_of('words', 'population', lang)}: {count(figures['population'])} ({share_percent(figures['population_share'])})"
         )
-    head.append(f"{name_of('words', 'band_d_equivalents', lang)}: {figures['taxbase']:,.0f}")
+    head.append(f"{name_of('words', 'band_d_equivalents', lang)}: {count(figures['taxbase'])}")
     head.append(f"{name_of('words', 'notional_band_d', lang)}: {band_d(figures['notional_band_d'])}")
     if figures["floor_level"] is not None:
         head.append(
@@ -268,8 +278,9 @@ def explanation_tables(explanation, lang: str = "en") -> tuple[list[str], list[T
         step_columns.append(("per_head", name_of("columns", "per_head", lang), "pounds2"))
     tables = [frame_table(steps, step_columns, title=name_of("words", "steps_title", lang))]
 
+    dataset = explanation.allocation.dataset
     services = explanation.services.with_columns(
-        (pl.col("name_cy") if lang == "cy" else pl.col("service")).alias("label")
+        pl.Series("label", [dataset.service_name(s, lang) for s in explanation.services["service"]])
     )
     service_columns = [
         ("label", name_of("columns", "service", lang), "text"),
@@ -306,12 +317,7 @@ def explanation_tables(explanation, lang: str = "en") -> tuple[list[str], list[T
 
 def grant_name(report_or_dataset, grant: str, lang: str) -> str:
     """A grant's name in ``lang`` from the dataset's grant catalogue (else as written)."""
-    dataset = getattr(report_or_dataset, "dataset", report_or_dataset)
-    catalogue = dataset.grant_catalogue
-    if lang == "cy" and catalogue is not None:
-        names = dict(catalogue.select("grant", "name_cy").iter_rows())
-        return names.get(grant) or grant
-    return grant
+    return getattr(report_or_dataset, "dataset", report_or_dataset).grant_name(grant, lang)
 
 
 def catalogue_table(frame, dataset_name: str, lang: str = "en") -> Table:
@@ -323,7 +329,7 @@ def catalogue_table(frame, dataset_name: str, lang: str = "en") -> Table:
         ("key_status", name_of("columns", "key_status", lang), "text"),
         ("source", name_of("columns", "source", lang), "text"),
     ]
-    footer = {"name": name_of("words", "wales", lang), "total": f"{float(frame['total'].sum()):,.0f}"}
+    footer = {"name": name_of("words", "wales", lang), "total": count(float(frame["total"].sum()))}
     return frame_table(
         frame, columns, title=name_of("words", "catalogue_title", lang, dataset=dataset_name), footer=footer
     )
