@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
+
+from dsg.i18n import LANGUAGES, default_language, name_of
+from dsg.interrupts import Interrupted, handle_interrupts, interruption, on_interrupt
+
+# Run as the ``dsg`` program, Ctrl-C is handled from here on, before the imports below; as a
+# library, only while a command runs (see DsgGroup.main).
+if __name__ == "__main__" or os.path.splitext(os.path.basename(sys.argv[0]))[0] == "dsg":
+    handle_interrupts()
+
 from functools import wraps
 from pathlib import Path
 
@@ -10,8 +21,13 @@ import click
 
 from dsg.analysis.options import MEASURES, METHODS, SORTS, TARGETS
 from dsg.errors import InputError, raise_if
-from dsg.i18n import LANGUAGES, default_language, name_of
-from dsg.output.files import GRANT_REPORT_FILES, chart_path_problems, files_problems, output_path_problems
+from dsg.output.files import (
+    GRANT_REPORT_FILES,
+    chart_path_problems,
+    files_problems,
+    output_path_problems,
+    remove_own_temporaries,
+)
 
 # Heavy libraries (polars, numba, matplotlib) are imported inside the commands, so that
 # --help and a refusal of bad input answer at once.
@@ -71,7 +87,35 @@ def say_written(path, lang: str) -> None:
     click.echo(f"{name_of('words', 'written', lang)}: {path}")
 
 
+class DsgGroup(click.Group):
+    """The ``dsg`` group: Ctrl-C while a command runs prints one line and exits 130, after the
+    temporary files are removed and any file being replaced is left as it was."""
+
+    def main(self, args=None, *rest, **kwargs):
+        previous = handle_interrupts(sys.argv[1:] if args is None else args)
+        try:
+            result = super().main(args, *rest, **kwargs)
+        except SystemExit as ending:
+            if isinstance(ending, Interrupted) or interruption["said"]:
+                remove_own_temporaries()  # any that an interrupted clean-up left
+                raise Interrupted(130) from None
+            raise
+        finally:
+            if previous is not None:
+                handler, sys.unraisablehook = previous
+                if handler is not on_interrupt:
+                    signal.signal(signal.SIGINT, handler)  # called as a library: as it was
+                else:
+                    # The dsg program, its work done: Python's own teardown follows, during
+                    # which Ctrl-C would kill it without a word, so it is ignored.
+                    signal.signal(signal.SIGINT, signal.SIG_IGN)
+        if interruption["said"]:  # swallowed where it landed, and never raised again
+            raise Interrupted(130)
+        return result
+
+
 @click.group(
+    cls=DsgGroup,
     epilog="""\b
 Examples:
   dsg run
@@ -80,7 +124,7 @@ Examples:
   dsg compare deprivation.toml --decompose --out compare.xlsx
   dsg explain Cardiff --scenario deprivation.toml
   dsg grants report --scenario grants.toml --out results/
-"""
+""",
 )
 @click.version_option(package_name="dsg")
 def main():

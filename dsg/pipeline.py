@@ -164,9 +164,12 @@ def path_problems(dataset: Dataset, scenario: Scenario, settler: Settler) -> lis
     from dsg.formula.apply import scenario_settlement
     from dsg.grants.path import run_path
 
-    settlement, found = scenario_settlement(dataset, scenario)
-    base = dataset.with_changes(settlement=settlement) if settlement is not None else dataset
-    ignored = SETTLEMENT_CODES + (PARAMETER_CODES if found else ())
+    settlement, _ = scenario_settlement(dataset, scenario)
+    # Sound: it obeys the rules and every indicator it names exists (else it cannot settle).
+    known = set(dataset.indicators["indicator"].to_list())
+    sound = settlement is not None and set(settlement.indicators().values()) <= known
+    base = dataset.with_changes(settlement=settlement) if sound else dataset
+    ignored = SETTLEMENT_CODES + (() if sound else PARAMETER_CODES)
     try:
         run_path(base, scenario, settler)
     except InputError as error:

@@ -18,7 +18,7 @@ import pytest
 # Bottom up. A module belongs to the first entry that is it or one of its parents.
 LAYERS = (
     ("dsg.i18n", "dsg.data"),
-    ("dsg.errors",),
+    ("dsg.errors", "dsg.interrupts"),
     ("dsg.formula",),
     ("dsg.grants",),
     ("dsg.analysis",),

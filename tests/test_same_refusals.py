@@ -36,6 +36,8 @@ BAD_SCENARIOS = {
     "unknown grant": '[[dehypothecate]]\ngrant = "Nope"\ninto_service = "Other services"\n',
     "weights not summing to 1": '[weights."School Services"]\npopulation = 0.5\n',
     "not TOML": "[settlement\n",
+    # Found by fuzzing: checking the years on a settlement that names an unknown indicator.
+    "unknown indicator with later years": '[settlement]\nndr_indicator = "0"\n[[years]]\nyear = "2026-27"\n',
 }
 
 

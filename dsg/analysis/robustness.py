@@ -25,8 +25,8 @@ from dsg.formula import batch as batches
 from dsg.formula import kernels
 from dsg.formula.arrays import Inputs, indicator_values, to_inputs
 from dsg.formula.dataset import Dataset
-from dsg.formula.params import changed_settlement, on_floor
-from dsg.formula.settle import Allocation, settle, settle_inputs
+from dsg.formula.params import RESULT_LIMIT, changed_settlement, on_floor, range_text
+from dsg.formula.settle import Allocation, settle, settle_inputs, settlement_source
 
 # --------------------------------------------------------------------------- weights
 
@@ -109,6 +109,17 @@ def check_status(status: np.ndarray, dataset: Dataset) -> None:
                 )
             ]
         )
+    # What is left is batches.IMPLAUSIBLE: a settlement that ran but gives an absurd figure.
+    if np.any(status != kernels.OK):
+        implausible_batch(dataset)
+
+
+def implausible_batch(dataset: Dataset) -> None:
+    """Refuse a batch in which some settlement gives a figure that is not finite or is beyond
+    RESULT_LIMIT: it would be shown or written as a silently wrong figure (SPEC §6)."""
+    raise InputError(
+        [Problem(settlement_source(dataset), "batch_implausible", params={"limit": range_text(RESULT_LIMIT)})]
+    )
 
 
 # --------------------------------------------------------------------------- Monte Carlo
@@ -171,6 +182,8 @@ def montecarlo(
         for c in range(chunks)
     )
     summary = batches.summarise(inputs, parts, progress)
+    if summary.implausible:
+        implausible_batch(dataset)
     out, _ = settle_inputs(inputs)
     return MonteCarlo(dataset, samples, seed, concentration, indicator_noise, summary, out[kernels.PCT_CHANGE].copy())
 

@@ -23,7 +23,7 @@ import numpy as np
 from dsg.formula import kernels
 from dsg.formula.arrays import Inputs
 from dsg.formula.kernels import jit
-from dsg.formula.params import ON_FLOOR_POUNDS
+from dsg.formula.params import ON_FLOOR_POUNDS, RESULT_LIMIT
 
 if os.environ.get("DSG_DISABLE_JIT", "") not in ("", "0"):
     prange = range
@@ -40,6 +40,16 @@ DEFAULT_CHUNK = 65_536
 # Summaries keep the full matrix up to this many scenarios x councils.
 MATRIX_LIMIT = 5_000_000
 FLOOR_EPSILON = ON_FLOOR_POUNDS  # the one "on the floor" threshold, as a constant numba can read
+# A status settle_many gives beside the kernel's (kernels.OK, NEGATIVE_BAND_D,
+# FLOOR_NOT_SELF_FUNDABLE): the settlement ran, but a figure is not finite or is beyond
+# RESULT_LIMIT, so it must be refused like an impossible one (SPEC §6).
+IMPLAUSIBLE = 3
+
+
+def implausible(values: np.ndarray) -> np.ndarray:
+    """Where figures are not finite or beyond :data:`RESULT_LIMIT` (never shown or written)."""
+    with np.errstate(invalid="ignore"):
+        return ~(np.abs(values) <= RESULT_LIMIT)
 
 
 @dataclass(frozen=True)
@@ -195,6 +205,9 @@ def settle_many(inputs: Inputs, batch: Batch) -> dict[str, np.ndarray]:
         result["status"],
         *block_accumulators(councils, 0),
     )
+    figures = np.stack([result[name] for name in ("aef", "floor_topup", "pct_change")])
+    bad = (result["status"] == kernels.OK) & implausible(figures).any(axis=(0, 2))
+    result["status"][bad] = IMPLAUSIBLE
     return result
 
 
@@ -238,6 +251,9 @@ class Summary:
     councils: int
     count: int = 0
     failed: int = 0
+    # Chunks in which a settled % change was not finite or beyond RESULT_LIMIT: the summary
+    # is then not to be shown (dsg.analysis.robustness refuses it).
+    implausible: int = 0
     # Made empty by __post_init__ for ``councils``.
     sums: np.ndarray = field(init=False)
     lows: np.ndarray = field(init=False)
@@ -290,6 +306,11 @@ def summarise_chunk(inputs: Inputs, batch: Batch, summary: Summary) -> None:
         histogram,
         failed,
     )
+    # Blocks without a settled scenario keep their starting inf / -inf; any other bound or sum
+    # that is not finite, or beyond the limit, comes from an implausible settlement.
+    settled = np.isfinite(lows) | np.isfinite(highs)
+    if not np.isfinite(sums).all() or (settled & (implausible(lows) | implausible(highs))).any():
+        summary.implausible += 1
     for block in range(BLOCKS):
         summary.sums += sums[block]
     summary.lows = np.minimum(summary.lows, lows.min(axis=0))

@@ -9,8 +9,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import math
-import tomllib
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -19,7 +17,8 @@ from pathlib import Path
 import polars as pl
 
 from dsg.errors import InputError, Problem, raise_if
-from dsg.formula.params import WEIGHT_TOLERANCE, Settlement, check_number, parse_settlement
+from dsg.formula.inputs import CSV_LIMIT, TOML_LIMIT, parse_toml, read_input
+from dsg.formula.params import WEIGHT_TOLERANCE, Settlement, check_number, finite_sum, parse_settlement
 
 DEFAULT_DATASET = "wales-2025-26"
 
@@ -95,10 +94,13 @@ class Dataset:
 def read_csv_text(data: bytes, label: str, required: tuple[str, ...], problems: list[Problem]) -> pl.DataFrame | None:
     """Read a CSV as text columns, trimmed; report missing columns and unreadable files.
 
-    A UTF-8 byte-order mark (Excel's "CSV UTF-8") is accepted.
+    A UTF-8 byte-order mark (Excel's "CSV UTF-8") is accepted, and so are line endings of
+    any kind: CRLF (Windows), CR alone (old Mac) or a mix are read as LF.
     """
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
+    # A CR byte is never part of a longer UTF-8 character, so this is safe before decoding.
+    data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
     try:
         data.decode("utf-8")
     except UnicodeDecodeError:
@@ -172,13 +174,11 @@ def check_known(frame: pl.DataFrame, column: str, known, code: str, label: str, 
             problems.append(Problem(label, code, row, column, {"value": record[column] or ""}))
 
 
-def numeric_column(
-    frame: pl.DataFrame, column: str, label: str, problems: list[Problem], minimum: str = "nonnegative"
-) -> pl.DataFrame:
-    """Replace a text column by float64, recording every cell that is not a valid number."""
+def numeric_column(frame: pl.DataFrame, column: str, label: str, problems: list[Problem], kind: str) -> pl.DataFrame:
+    """Replace a text column by float64, recording every cell that is not a number of ``kind``
+    (dsg.formula.params.RANGES) with its row."""
     values = [
-        check_number(record[column], problems, label, row=row, key=column, minimum=minimum)
-        for row, record in rows(frame)
+        check_number(record[column], problems, label, row=row, key=column, kind=kind) for row, record in rows(frame)
     ]
     return frame.with_columns(pl.Series(column, values, dtype=pl.Float64))
 
@@ -224,7 +224,7 @@ def indicator_problems(
                     params={"indicator": indicator, "council": names[code]},
                 )
             )
-        if not missing and None not in values.values() and not math.fsum(values[c] for c in codes) > 0:
+        if not missing and None not in values.values() and not finite_sum(values[c] for c in codes) > 0:
             problems.append(Problem(file, "indicator_zero_total", key=key, params={"indicator": indicator}))
     return problems
 
@@ -234,7 +234,7 @@ def weight_sum_problems(
 ) -> list[Problem]:
     problems = []
     for (service,), group in weights.group_by("service", maintain_order=True):
-        total = math.fsum(group["weight"].to_list())
+        total = finite_sum(group["weight"].to_list())
         if abs(total - 1.0) > WEIGHT_TOLERANCE:
             problems.append(Problem(label, "weights_not_one", key=key_of(service), params={"total": f"{total:.12g}"}))
     return problems
@@ -276,25 +276,25 @@ def load_dataset(path: str | Path | None = None) -> Dataset:
     problems: list[Problem] = []
     raw: dict[str, bytes] = {}
     for name in ("dataset.toml", *FILES):
-        entry = directory.joinpath(name)
-        if entry.is_file():
-            try:
-                raw[name] = entry.read_bytes()
-            except OSError as exc:
-                problems.append(
-                    Problem(f"{prefix}/{name}", "unreadable_file", params={"reason": exc.strerror or str(exc)})
-                )
-        elif name == "dataset.toml" or FILES[name][0]:
-            problems.append(Problem(f"{prefix}/{name}", "missing_file"))
+        # Only a name that does not exist is an absent optional file: a folder, a pipe or a
+        # broken link standing there is a problem (read_input), never "no fixed element".
+        toml = name == "dataset.toml"
+        data = read_input(
+            directory.joinpath(name),
+            f"{prefix}/{name}",
+            problems,
+            limit=TOML_LIMIT if toml else CSV_LIMIT,
+            kind="TOML" if toml else "CSV",
+            required=toml or FILES[name][0],
+        )
+        if data is not None:
+            raw[name] = data
 
     label = lambda name: f"{prefix}/{name}"  # noqa: E731
 
     meta: dict | None = None
     if "dataset.toml" in raw:
-        try:
-            meta = tomllib.loads(raw["dataset.toml"].decode("utf-8").removeprefix("\ufeff"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            problems.append(Problem(label("dataset.toml"), "bad_toml", params={"reason": str(exc)}))
+        meta = parse_toml(raw["dataset.toml"], label("dataset.toml"), problems)
     settlement = None
     if meta is not None:
         for key in meta:
@@ -335,7 +335,7 @@ def load_dataset(path: str | Path | None = None) -> Dataset:
             problems.append(Problem(label("councils.csv"), "no_rows"))
     known_codes = set(codes)
 
-    def council_table(name: str, value_column: str, minimum: str, complete: bool) -> pl.DataFrame | None:
+    def council_table(name: str, value_column: str, kind: str, complete: bool) -> pl.DataFrame | None:
         frame = tables.get(name)
         if frame is None:
             return None
@@ -343,7 +343,7 @@ def load_dataset(path: str | Path | None = None) -> Dataset:
         if councils is not None:
             check_known(frame, "ons_code", known_codes, "unknown_council", label(name), problems)
         check_duplicates(frame, ("ons_code",), label(name), problems)
-        frame = numeric_column(frame, value_column, label(name), problems, minimum)
+        frame = numeric_column(frame, value_column, label(name), problems, kind)
         if complete and councils is not None:
             present = set(frame["ons_code"].to_list())
             for code, name_en, name_cy in councils.select("ons_code", "name_en", "name_cy").iter_rows():
@@ -352,10 +352,10 @@ def load_dataset(path: str | Path | None = None) -> Dataset:
                     problems.append(Problem(label(name), "council_missing", params={"council": council}))
         return frame
 
-    base = council_table("base.csv", "base_aef", "positive", complete=True)
+    base = council_table("base.csv", "base_aef", "base", complete=True)
     # The fixed element is an adjustment and may be negative (a calibration residual
     # corrects both ways); councils absent from fixed.csv have none.
-    fixed = council_table("fixed.csv", "amount", "any", complete=False)
+    fixed = council_table("fixed.csv", "amount", "signed_money", complete=False)
 
     indicators = tables.get("indicators.csv")
     if indicators is not None:
@@ -363,13 +363,13 @@ def load_dataset(path: str | Path | None = None) -> Dataset:
         if councils is not None:
             check_known(indicators, "ons_code", known_codes, "unknown_council", label("indicators.csv"), problems)
         check_duplicates(indicators, ("ons_code", "indicator"), label("indicators.csv"), problems)
-        indicators = numeric_column(indicators, "value", label("indicators.csv"), problems)
+        indicators = numeric_column(indicators, "value", label("indicators.csv"), problems, "indicator")
 
     services = tables.get("services.csv")
     if services is not None:
         empty_cells(services, ("service",), label("services.csv"), problems)
         check_duplicates(services, ("service",), label("services.csv"), problems)
-        services = numeric_column(services, "total", label("services.csv"), problems)
+        services = numeric_column(services, "total", label("services.csv"), problems, "money")
         # A service without a Welsh name is shown by its English one.
         name_cy = pl.col("name_cy") if "name_cy" in services.columns else pl.lit(None, dtype=pl.String)
         services = services.with_columns(
@@ -410,7 +410,7 @@ def load_dataset(path: str | Path | None = None) -> Dataset:
                 problems,
             )
         check_duplicates(weights, ("service", "indicator"), label("weights.csv"), problems)
-        weights = numeric_column(weights, "weight", label("weights.csv"), problems)
+        weights = numeric_column(weights, "weight", label("weights.csv"), problems, "weight")
         # A service with an unreadable weight has that problem reported; sum the others.
         complete = weights.filter(pl.col("weight").is_null().not_().all().over("service"))
         problems += weight_sum_problems(complete, label("weights.csv"))
@@ -424,7 +424,7 @@ def load_dataset(path: str | Path | None = None) -> Dataset:
             if not record["grant"]:
                 problems.append(Problem(label("grants.csv"), "empty_cell", row, "grant"))
         check_duplicates(grants, ("grant", "ons_code"), label("grants.csv"), problems)
-        grants = numeric_column(grants, "amount", label("grants.csv"), problems)
+        grants = numeric_column(grants, "amount", label("grants.csv"), problems, "money")
 
     catalogue = tables.get("grant_catalogue.csv")
     if catalogue is not None:

@@ -12,6 +12,7 @@ This module imports neither polars nor numba: a refusal of bad input should be q
 
 from __future__ import annotations
 
+import datetime
 import math
 from dataclasses import dataclass
 
@@ -42,6 +43,43 @@ LOWEST_PERCENT = -100.0
 ON_FLOOR_POUNDS = 0.5
 # A figure moves (a council gains or loses) when it changes by at least this (£).
 CHANGE_POUNDS = 0.5
+
+# Plausible ranges (docs/user-guide.md, "Plausible ranges"): every number of a dataset or a
+# scenario enters through check_number with one of these kinds, and a value outside its
+# range is a problem naming its file and row or key. They are far wider than any real
+# settlement and narrow enough that nothing in the engine overflows: money up to £1,000
+# trillion keeps every whole pound exact in a float (below 2**53, about 9e15).
+MONEY_LIMIT = 1e15
+PERCENT_LIMIT = 1000.0
+# A settled figure (per council or for Wales) beyond this, or not finite, is refused after
+# the kernel (dsg.formula.settle, dsg.analysis.robustness): never shown, never written.
+RESULT_LIMIT = 1e16
+
+
+@dataclass(frozen=True)
+class Range:
+    """The values a kind of number may take, both ends included; ``whole``: integers only."""
+
+    low: float
+    high: float
+    whole: bool = False
+
+
+RANGES = {
+    # Service totals, aef_total, ndr_pool, grant amounts, a later year's service totals (£).
+    "money": Range(0.0, MONEY_LIMIT),
+    # The fixed element, an adjustment that may be negative (£).
+    "signed_money": Range(-MONEY_LIMIT, MONEY_LIMIT),
+    # Previous-year AEF: at least £1, as every % change divides by it.
+    "base": Range(1.0, MONEY_LIMIT),
+    # Floor, cap, cut, protection and growth (%); the -100 % and cut rules apply on top.
+    "percent": Range(-PERCENT_LIMIT, PERCENT_LIMIT),
+    "weight": Range(0.0, 1.0),
+    "band_d": Range(0.0, 1e6),
+    "indicator": Range(0.0, 1e15),
+    # transition_years.
+    "years": Range(1, 100, whole=True),
+}
 
 
 def on_floor(floor_topup):
@@ -89,7 +127,7 @@ class Settlement:
 
 def parse_number(text: str | None) -> float | None:
     """A finite float from a CSV cell, or None when the cell is not one."""
-    if text is None:
+    if not isinstance(text, str):
         return None
     if "_" in text:  # Python reads 1_000 as 1000; a spreadsheet would not
         return None
@@ -100,6 +138,49 @@ def parse_number(text: str | None) -> float | None:
     return value if math.isfinite(value) else None
 
 
+def toml_literal(value, width: int = 60, depth: int = 0) -> str:
+    """A value as it would be written in TOML, cut to ``width`` characters, for messages:
+    ``[1, 2]`` is an array, ``{ a = 1 }`` a table, ``1979-05-27`` a date."""
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, str):
+        text = '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    elif isinstance(value, (datetime.date, datetime.time)):
+        text = value.isoformat()
+    elif isinstance(value, int):
+        # str() of an integer of thousands of digits is slow or refused: its size will do.
+        size = int(abs(value).bit_length() * math.log10(2))
+        text = str(value) if size < 30 else f"{'-' if value < 0 else ''}~1e{size}"
+    elif isinstance(value, float):
+        text = repr(value)
+    elif isinstance(value, (list, tuple)):
+        text = (
+            "[" + ", ".join(toml_literal(v, width, depth + 1) for v in value[:5]) + ("]" if len(value) <= 5 else ", …]")
+        )
+        text = "[…]" if depth > 2 else text
+    elif isinstance(value, dict):
+        items = list(value.items())[:5]
+        inner = ", ".join(f"{k} = {toml_literal(v, width, depth + 1)}" for k, v in items)
+        text = "{ … }" if depth > 2 else "{ " + inner + (" }" if len(value) <= 5 else ", … }")
+    else:
+        text = str(value)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def shown_number(value) -> str:
+    """A value as a message shows it: a CSV cell as written, a TOML float without noise
+    (2e+15, not 2000000000000000.0)."""
+    return f"{value:.15g}" if isinstance(value, float) else str(value)
+
+
+def range_text(number: float) -> str:
+    """An end of a range in a message: 1e15 rather than 1000000000000000.0."""
+    if abs(number) >= 1e6:
+        mantissa, exponent = f"{number:e}".split("e")
+        return f"{float(mantissa):g}e{int(exponent)}"
+    return f"{number:g}"
+
+
 def check_number(
     value,
     problems: list[Problem],
@@ -107,14 +188,20 @@ def check_number(
     *,
     row: int | None = None,
     key: str,
-    minimum: str = "nonnegative",
+    kind: str,
 ) -> float | None:
-    """Check one number (a CSV cell or a TOML value) and record what was wrong.
+    """Check one number (a CSV cell or a TOML value) against its kind's plausible range
+    (:data:`RANGES`) and record what was wrong.
 
-    ``minimum`` is ``"any"``, ``"nonnegative"`` or ``"positive"``. A CSV cell (with a row)
-    is text to read as a number; a TOML value (no row) must be a number, not text.
+    A CSV cell (with a row) is text to read as a number; a TOML value (no row) must be a
+    number: text, true/false, an array, a table, a date or a time is a problem that says
+    what was found. Every number of a dataset or a scenario enters here.
     """
-    if isinstance(value, bool) or (isinstance(value, str) and row is None):
+    allowed = RANGES[kind]
+    if isinstance(value, (bool, list, tuple, dict, datetime.date, datetime.time)):
+        problems.append(Problem(file, "number_found", row, key, {"found": toml_literal(value)}))
+        return None
+    if isinstance(value, str) and row is None:
         number = None
     elif isinstance(value, (int, float)):
         try:
@@ -122,18 +209,49 @@ def check_number(
         except OverflowError:  # a TOML integer too large for a float
             number = None
         number = number if number is not None and math.isfinite(number) else None
-    else:
+    elif value is None or isinstance(value, str):
         number = parse_number(value)
-    if number is None:
-        problems.append(Problem(file, "not_a_number", row, key, {"value": value if value is not None else ""}))
+    else:
+        problems.append(Problem(file, "number_found", row, key, {"found": toml_literal(value)}))
         return None
-    if minimum == "nonnegative" and number < 0:
+    if number is None:
+        shown = "" if value is None else toml_literal(value, 40) if isinstance(value, int) else value
+        problems.append(Problem(file, "not_a_number", row, key, {"value": shown}))
+        return None
+    if allowed.whole and number != math.floor(number):
+        problems.append(Problem(file, "not_whole_years", row, key, {"value": value}))
+        return None
+    if allowed.low == 0 and number < 0:
         problems.append(Problem(file, "negative", row, key, {"value": value}))
         return None
-    if minimum == "positive" and number <= 0:
-        problems.append(Problem(file, "not_positive", row, key, {"value": value}))
+    if allowed.low > 0 and number <= 0:
+        code = "not_whole_years" if allowed.whole else "not_positive"
+        problems.append(Problem(file, code, row, key, {"value": value}))
+        return None
+    if not allowed.low <= number <= allowed.high:
+        problems.append(
+            Problem(
+                file,
+                "out_of_range",
+                row,
+                key,
+                {"value": shown_number(value), "low": range_text(allowed.low), "high": range_text(allowed.high)},
+            )
+        )
         return None
     return number
+
+
+def finite_sum(values) -> float:
+    """``math.fsum`` that gives inf (or nan) instead of raising OverflowError when the exact
+    sum is beyond a float: checked values never get there, but a sum is never a traceback."""
+    values = [float(v) for v in values]
+    try:
+        return math.fsum(values)
+    except OverflowError:  # finite values whose partial sums pass the largest float
+        return math.fsum(v / 2.0**64 for v in values) * 2.0**64
+    except ValueError:  # inf + -inf
+        return math.nan
 
 
 def is_remove(value) -> bool:
@@ -158,23 +276,26 @@ def parse_settlement(
 
     problems: list[Problem] = []
     if not isinstance(table, dict):
-        return None, [Problem(label, "expected_table", key=prefix)]
+        return None, [Problem(label, "table_found", key=prefix, params={"found": toml_literal(table)})]
     for key in table:
         if key not in SETTLEMENT_KEYS:
             problems.append(
                 Problem(label, "unknown_key", key=place(key), params={"allowed": ", ".join(SETTLEMENT_KEYS)})
             )
 
-    def number(key: str, minimum: str, required: bool = False) -> float | None:
+    def number(key: str, kind: str, required: bool = False) -> float | None:
         if key not in table or table[key] is None:
             if required:
                 problems.append(Problem(label, "missing_key", key=place(key)))
             return None
-        return check_number(table[key], problems, label, key=place(key), minimum=minimum)
+        return check_number(table[key], problems, label, key=place(key), kind=kind)
 
     def text(key: str, required: bool = True) -> str | None:
         value = table.get(key)
         if value is None and not required:
+            return None
+        if value is not None and not isinstance(value, str):
+            problems.append(Problem(label, "text_found", key=place(key), params={"found": toml_literal(value)}))
             return None
         if not isinstance(value, str) or not value.strip():
             problems.append(Problem(label, "missing_key" if key not in table else "expected_text", key=place(key)))
@@ -186,14 +307,18 @@ def parse_settlement(
         problems.append(Problem(label, "both_total_and_band_d", key=prefix))
     elif not (has_total or has_band_d):
         problems.append(Problem(label, "neither_total_nor_band_d", key=prefix))
-    aef_total = number("aef_total", "nonnegative")
+    aef_total = number("aef_total", "money")
     # A negative notional Band D would raise money by paying council tax out (SPEC §3.3).
-    notional_band_d = number("notional_band_d", "nonnegative")
-    ndr_pool = number("ndr_pool", "nonnegative", required=True)
-    floor_percent = number("floor_percent", "any")
-    cap_percent = number("cap_percent", "any")
+    notional_band_d = number("notional_band_d", "band_d")
+    ndr_pool = number("ndr_pool", "money", required=True)
+    floor_percent = number("floor_percent", "percent")
+    cap_percent = number("cap_percent", "percent")
     floor_funding = table.get("floor_funding", "external")
-    if floor_funding not in FLOOR_FUNDING_MODES:
+    if not isinstance(floor_funding, str):
+        problems.append(
+            Problem(label, "text_found", key=place("floor_funding"), params={"found": toml_literal(floor_funding)})
+        )
+    elif floor_funding not in FLOOR_FUNDING_MODES:
         problems.append(
             Problem(
                 label,

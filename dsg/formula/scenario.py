@@ -15,12 +15,12 @@ No polars here: a scenario that cannot be read is refused before the engine load
 from __future__ import annotations
 
 import hashlib
-import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from dsg.errors import InputError, Problem
-from dsg.formula.params import REMOVABLE, WEIGHT_TOLERANCE, check_number, is_remove
+from dsg.formula.inputs import TOML_LIMIT, parse_toml, read_input
+from dsg.formula.params import REMOVABLE, WEIGHT_TOLERANCE, check_number, finite_sum, is_remove, toml_literal
 
 KEY_CURRENT = "current"
 
@@ -99,6 +99,9 @@ def unknown_keys(table: dict, allowed: tuple[str, ...], label: str, where: str, 
 
 def text(table: dict, key: str, label: str, where: str, problems: list[Problem]) -> str | None:
     value = table.get(key)
+    if value is not None and not isinstance(value, str):
+        problems.append(Problem(label, "text_found", key=f"{where}.{key}", params={"found": toml_literal(value)}))
+        return None
     if not isinstance(value, str) or not value.strip():
         problems.append(Problem(label, "missing_key" if key not in table else "expected_text", key=f"{where}.{key}"))
         return None
@@ -106,11 +109,10 @@ def text(table: dict, key: str, label: str, where: str, problems: list[Problem])
 
 
 def whole_years(table: dict, label: str, where: str, problems: list[Problem]) -> int:
-    value = table.get("transition_years", 1)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        problems.append(Problem(label, "not_whole_years", key=f"{where}.transition_years", params={"value": value}))
-        return 1
-    return value
+    years = check_number(
+        table.get("transition_years", 1), problems, label, key=f"{where}.transition_years", kind="years"
+    )
+    return 1 if years is None else int(years)
 
 
 def weight_table(value, label: str, where: str, problems: list[Problem]) -> dict[str, float] | None:
@@ -118,11 +120,11 @@ def weight_table(value, label: str, where: str, problems: list[Problem]) -> dict
     if not isinstance(value, dict) or not value:
         problems.append(Problem(label, "weights_not_table", key=where))
         return None
-    checked = {k: check_number(w, problems, label, key=f"{where}.{k}") for k, w in value.items()}
+    checked = {k: check_number(w, problems, label, key=f"{where}.{k}", kind="weight") for k, w in value.items()}
     weights = {k: w for k, w in checked.items() if w is not None}
     if len(weights) != len(checked):
         return None
-    total = sum(weights.values())
+    total = finite_sum(weights.values())
     if abs(total - 1.0) > WEIGHT_TOLERANCE:
         problems.append(Problem(label, "weights_not_one", key=where, params={"total": f"{total:.12g}"}))
         return None
@@ -165,7 +167,7 @@ def parse_consolidations(value, label: str, where: str, problems: list[Problem])
                 problems.append(Problem(label, "grant_listed_twice", key=f"{here}.grants"))
                 grants = None
         into = text(table, "into", label, here, problems)
-        cut = check_number(table.get("cut_percent", 0.0), problems, label, key=f"{here}.cut_percent", minimum="any")
+        cut = check_number(table.get("cut_percent", 0.0), problems, label, key=f"{here}.cut_percent", kind="percent")
         if cut is not None and not 0 <= cut < 100:
             problems.append(Problem(label, "cut_out_of_range", key=f"{here}.cut_percent", params={"value": cut}))
         key = table.get("key", KEY_CURRENT)
@@ -185,7 +187,7 @@ def parse_consolidations(value, label: str, where: str, problems: list[Problem])
         protection = None
         if "protection_percent" in table:
             protection = check_number(
-                table["protection_percent"], problems, label, key=f"{here}.protection_percent", minimum="any"
+                table["protection_percent"], problems, label, key=f"{here}.protection_percent", kind="percent"
             )
             if protection is not None and protection < -100:
                 problems.append(
@@ -202,7 +204,7 @@ def parse_consolidations(value, label: str, where: str, problems: list[Problem])
 def table_or_empty(table: dict, key: str, label: str, where: str, problems: list[Problem]) -> dict:
     value = table.get(key, {})
     if not isinstance(value, dict):
-        problems.append(Problem(label, "expected_table", key=f"{where}.{key}"))
+        problems.append(Problem(label, "table_found", key=f"{where}.{key}", params={"found": toml_literal(value)}))
         return {}
     return value
 
@@ -214,28 +216,35 @@ def parse_years(value, label: str, problems: list[Problem]) -> tuple[Year, ...]:
         unknown_keys(table, YEAR_KEYS, label, here, problems)
         name = text(table, "year", label, here, problems)
         growth = check_number(
-            table.get("aef_growth_percent", 0.0), problems, label, key=f"{here}.aef_growth_percent", minimum="any"
+            table.get("aef_growth_percent", 0.0), problems, label, key=f"{here}.aef_growth_percent", kind="percent"
         )
         ssa_growth = None
         if "ssa_growth_percent" in table:
             ssa_growth = check_number(
-                table["ssa_growth_percent"], problems, label, key=f"{here}.ssa_growth_percent", minimum="any"
+                table["ssa_growth_percent"], problems, label, key=f"{here}.ssa_growth_percent", kind="percent"
             )
         settlement = settlement_changes(
             {k: table[k] for k in YEAR_SETTLEMENT_KEYS if k in table}, label, here, problems
         )
         services = {}
         for service, total in table_or_empty(table, "services", label, here, problems).items():
-            checked = check_number(total, problems, label, key=f'{here}.services."{service}"')
+            checked = check_number(total, problems, label, key=f'{here}.services."{service}"', kind="money")
             if checked is not None:
                 services[service] = checked
         indicators: dict[str, dict[str, float | None]] = {}
         for indicator, values in table_or_empty(table, "indicators", label, here, problems).items():
             if not isinstance(values, dict):
-                problems.append(Problem(label, "expected_table", key=f"{here}.indicators.{indicator}"))
+                problems.append(
+                    Problem(
+                        label,
+                        "table_found",
+                        key=f"{here}.indicators.{indicator}",
+                        params={"found": toml_literal(values)},
+                    )
+                )
                 continue
             indicators[indicator] = {
-                code: check_number(v, problems, label, key=f"{here}.indicators.{indicator}.{code}")
+                code: check_number(v, problems, label, key=f"{here}.indicators.{indicator}.{code}", kind="indicator")
                 for code, v in values.items()
             }
         moves = parse_dehypothecations(table.get("dehypothecate", []), label, f"{here}.dehypothecate", problems)
@@ -253,9 +262,15 @@ def settlement_changes(table: dict, label: str, where: str, problems: list[Probl
         if key in REMOVABLE and is_remove(value):
             changes[key] = None
         elif key == "floor_funding":
-            changes[key] = value
+            if isinstance(value, str):
+                changes[key] = value
+            else:
+                problems.append(
+                    Problem(label, "text_found", key=f"{where}.{key}", params={"found": toml_literal(value)})
+                )
         else:
-            number = check_number(value, problems, label, key=f"{where}.{key}", minimum="any")
+            kind = "money" if key == "ndr_pool" else "percent"
+            number = check_number(value, problems, label, key=f"{where}.{key}", kind=kind)
             if number is not None:
                 changes[key] = number
     return changes
@@ -291,22 +306,17 @@ class Scenario:
 def load_scenario(path: str | Path) -> Scenario:
     """Read a scenario TOML file.
 
-    Raises :class:`InputError` only when the file cannot be read as TOML; problems inside
-    it are kept on the scenario and raised by :func:`apply_scenario` with the rest.
+    Raises :class:`InputError` only when the file cannot be read as TOML (missing, not a
+    regular file, over 1 MiB, unreadable, not UTF-8, not TOML, nested too deep: see
+    dsg.formula.inputs); problems inside it are kept on the scenario and raised by
+    :func:`apply_scenario` with the rest.
     """
     label = str(path)
-    try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise InputError([Problem(label, "missing_file")]) from None
-    except OSError as exc:
-        raise InputError([Problem(label, "unreadable_file", params={"reason": exc.strerror or str(exc)})]) from None
-    try:
-        table = tomllib.loads(data.decode("utf-8").removeprefix("\ufeff"))  # a BOM, as Notepad may add
-    except UnicodeDecodeError:
-        raise InputError([Problem(label, "not_utf8_text")]) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError([Problem(label, "bad_toml", params={"reason": str(exc)})]) from None
+    problems: list[Problem] = []
+    data = read_input(Path(path), label, problems, limit=TOML_LIMIT, kind="TOML")
+    table = parse_toml(data, label, problems) if data is not None else None
+    if data is None or table is None:
+        raise InputError(problems)
     return parse_scenario(table, label, hashlib.sha256(data).hexdigest())
 
 
@@ -318,35 +328,35 @@ def parse_scenario(table: dict, label: str = "scenario", sha256: str = "") -> Sc
             problems.append(Problem(label, "unknown_key", key=key, params={"allowed": ", ".join(SCENARIO_KEYS)}))
     for key in ("name", "description"):
         if key in table and not isinstance(table[key], str):
-            problems.append(Problem(label, "expected_text", key=key))
+            problems.append(Problem(label, "text_found", key=key, params={"found": toml_literal(table[key])}))
 
     settlement = table.get("settlement", {})
     if not isinstance(settlement, dict):
-        problems.append(Problem(label, "expected_table", key="settlement"))
+        problems.append(Problem(label, "table_found", key="settlement", params={"found": toml_literal(settlement)}))
         settlement = {}
     settlement = {key: None if is_remove(value) and key in REMOVABLE else value for key, value in settlement.items()}
 
     services: dict[str, float] = {}
     raw_services = table.get("services", {})
     if not isinstance(raw_services, dict):
-        problems.append(Problem(label, "expected_table", key="services"))
+        problems.append(Problem(label, "table_found", key="services", params={"found": toml_literal(raw_services)}))
         raw_services = {}
     for service, total in raw_services.items():
-        value = check_number(total, problems, label, key=f'services."{service}"')
+        value = check_number(total, problems, label, key=f'services."{service}"', kind="money")
         if value is not None:
             services[service] = value
 
     weights: dict[str, dict[str, float]] = {}
     raw_weights = table.get("weights", {})
     if not isinstance(raw_weights, dict):
-        problems.append(Problem(label, "expected_table", key="weights"))
+        problems.append(Problem(label, "table_found", key="weights", params={"found": toml_literal(raw_weights)}))
         raw_weights = {}
     for service, formula in raw_weights.items():
         if not isinstance(formula, dict) or not formula:
             problems.append(Problem(label, "weights_not_table", key=f'weights."{service}"'))
             continue
         checked = {
-            indicator: check_number(weight, problems, label, key=f'weights."{service}".{indicator}')
+            indicator: check_number(weight, problems, label, key=f'weights."{service}".{indicator}', kind="weight")
             for indicator, weight in formula.items()
         }
         numbers = {indicator: weight for indicator, weight in checked.items() if weight is not None}

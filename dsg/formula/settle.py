@@ -8,10 +8,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
-from dsg.errors import InputError, Problem
+from dsg.errors import InputError, Problem, raise_if
 from dsg.formula import kernels
 from dsg.formula.arrays import Inputs, to_inputs
+from dsg.formula.batch import implausible
 from dsg.formula.dataset import Dataset
+from dsg.formula.params import RESULT_LIMIT, range_text
 
 # SPEC §4: exactly these columns, first and in this order: the kernel's fields with the
 # identity columns in front and the base (an input, not a result) before the change.
@@ -117,6 +119,55 @@ def fingerprint(inputs: Inputs) -> bytes:
     return digest.digest()
 
 
+# The inputs each figure comes from (SPEC §3), named in the message when a figure is refused.
+_SSA = "services.csv, weights.csv, indicators.csv, fixed.csv"
+_FORMULA = f"{_SSA}, settlement.aef_total / notional_band_d / taxbase_indicator"
+_PROTECTED = f"{_FORMULA}, base.csv, settlement.floor_percent / cap_percent"
+FEEDS = {
+    "ssa": _SSA,
+    "assumed_council_tax": _FORMULA,
+    "aef_formula": _FORMULA,
+    "ndr": "settlement.ndr_pool / ndr_indicator, indicators.csv",
+    "rsg": f"{_PROTECTED}, settlement.ndr_pool / ndr_indicator",
+    "notional_band_d": _FORMULA,
+    "aef_total": _FORMULA,
+    **dict.fromkeys(("floor_topup", "cap_reduction", "self_funding", "aef", "change"), _PROTECTED),
+    **dict.fromkeys(("pct_change", "rank", "floor_cost", "self_funding_rate"), _PROTECTED),
+}
+# A self-funding rate at least this large is shown to 3 significant figures (1.25e+129),
+# not 3 decimals of a 130-digit number.
+FAR_RATE = 1000.0
+
+
+def result_problems(dataset: Dataset, out: np.ndarray, scalars: np.ndarray) -> list[Problem]:
+    """A problem for each field (per council or for Wales) holding a figure that is not finite
+    or is beyond :data:`RESULT_LIMIT`, naming the council and the inputs the figure comes from."""
+    source = settlement_source(dataset)
+    limit = range_text(RESULT_LIMIT)
+    codes = dataset.councils["ons_code"].to_list()
+    problems = []
+    for index, column in enumerate(kernels.FIELDS):
+        bad = np.flatnonzero(implausible(out[index]))
+        if bad.size:
+            # The first council's figure, and the codes of up to five councils that have one.
+            council = ", ".join(codes[i] for i in bad[:5]) + (", …" if bad.size > 5 else "")
+            params = {"column": column, "value": f"{out[index, bad[0]]:.3g}", "council": council}
+            problems.append(
+                Problem(
+                    source,
+                    "implausible_result",
+                    key="settlement",
+                    params={**params, "limit": limit, "inputs": FEEDS[column]},
+                )
+            )
+    for index in (kernels.BAND_D, kernels.TOTAL, kernels.FLOOR_COST):
+        if implausible(scalars[index : index + 1])[0]:
+            column = kernels.SCALARS[index]
+            params = {"column": column, "value": f"{scalars[index]:.3g}", "limit": limit, "inputs": FEEDS[column]}
+            problems.append(Problem(source, "implausible_total", key="settlement", params=params))
+    return problems
+
+
 def settlement_source(dataset: Dataset) -> str:
     """The file a settlement problem should be blamed on: the scenario if one was applied."""
     return dataset.provenance.get("scenario_file") or f"{dataset.provenance.get('source', dataset.name)}/dataset.toml"
@@ -133,13 +184,18 @@ def settle(dataset: Dataset, settler: Settler | None = None) -> Allocation:
     status = int(scalars[kernels.STATUS])
     source = settlement_source(dataset)
     if status == kernels.NEGATIVE_BAND_D:
+        # A Band D of -1e300 is an input far out of scale: say so, not 300 digits of it.
+        raise_if([p for p in result_problems(dataset, out, scalars) if p.params["column"] == "notional_band_d"])
         raise InputError(
             [Problem(source, "negative_band_d", key="settlement", params={"value": scalars[kernels.BAND_D]})]
         )
     if status == kernels.FLOOR_NOT_SELF_FUNDABLE:
         rate = scalars[kernels.LAMBDA]
         code = "floor_not_self_fundable" if np.isfinite(rate) else "floor_nobody_above"
+        code = "floor_far_from_self_fundable" if np.isfinite(rate) and rate >= FAR_RATE else code
         raise InputError([Problem(source, code, key="settlement.floor_funding", params={"rate": rate})])
+    # A figure that is not finite or far beyond any settlement is refused, never returned.
+    raise_if(result_problems(dataset, out, scalars))
     figures = {name: out[index] for index, name in enumerate(kernels.FIELDS)}
     figures["rank"] = figures["rank"].astype(np.int64)
     councils = (

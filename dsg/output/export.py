@@ -54,6 +54,25 @@ def write_table(table: pl.DataFrame, record: dict, target: Path) -> None:
         write_table_into(files, table, record, target)
 
 
+# A text cell starting with one of these is read by a spreadsheet as a formula (or, for the
+# tab and carriage return, may be trimmed into one); a leading apostrophe makes it text.
+FORMULA_STARTS = "=+-@\t\r"
+
+
+def spreadsheet_safe(table: pl.DataFrame) -> pl.DataFrame:
+    """``table`` for a CSV: text cells (never numbers) that a spreadsheet would take for a
+    formula get a leading ``'``, so a name such as ``=HYPERLINK(...)`` shows as written."""
+    pattern = "^[" + "".join(f"\\x{ord(c):02x}" for c in FORMULA_STARTS) + "]"
+    text = [c for c, kind in table.schema.items() if kind in (pl.String, pl.Categorical, pl.Enum)]
+    return table.with_columns(
+        pl.when(pl.col(c).cast(pl.String).str.contains(pattern))
+        .then(pl.lit("'") + pl.col(c).cast(pl.String))
+        .otherwise(pl.col(c).cast(pl.String))
+        .alias(c)
+        for c in text
+    )
+
+
 def write_table_into(files: ExitStack, table: pl.DataFrame, record: dict, target: Path) -> None:
     """Write a table (and a CSV's sidecar) to temporary files that replace the real ones only
     when ``files`` closes without error."""
@@ -62,7 +81,7 @@ def write_table_into(files: ExitStack, table: pl.DataFrame, record: dict, target
         table.write_parquet(files.enter_context(writing(target)), metadata=metadata)
         return
     # The sidecar holds the date; the CSV itself stays byte-identical for the same inputs.
-    table.write_csv(files.enter_context(writing(target)))
+    spreadsheet_safe(table).write_csv(files.enter_context(writing(target)))
     text = json.dumps(stamped(record), indent=2, sort_keys=True, default=str) + "\n"
     files.enter_context(writing(sidecar_path(target))).write_text(text, encoding="utf-8")
 

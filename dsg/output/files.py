@@ -4,7 +4,9 @@ file written to a temporary name that replaces the real one only when it is comp
 from __future__ import annotations
 
 import os
+import re
 import tempfile
+import zlib
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -71,13 +73,80 @@ def current_umask() -> int:
     return mask
 
 
+# A temporary file is named ``.NAME.dsg-HOST-PID-RANDOM.part`` beside its target NAME: hidden,
+# recognisably dsg's, and carrying the writing machine (a hash of its name) and process id, so
+# that a later write of the same target can remove what a killed run left behind without
+# touching the file of a run still going, here or on another machine sharing the folder.
+TEMPORARY_MARK = "dsg"
+# The targets this process is writing, so that an interrupted command can sweep its own.
+_targets: set[Path] = set()
+
+
+def this_host() -> str:
+    return f"{zlib.crc32(os.uname().nodename.encode()):08x}" if os.name == "posix" else "00000000"
+
+
+def temporary_prefix(path: Path) -> str:
+    return f".{path.name}.{TEMPORARY_MARK}-{this_host()}-{os.getpid()}-"
+
+
+def temporaries_of(path: Path) -> list[tuple[Path, int]]:
+    """dsg's temporary files for ``path`` made on this machine, with the id of the process that
+    made each."""
+    pattern = re.compile(rf"\.{re.escape(path.name)}\.{TEMPORARY_MARK}-{this_host()}-([0-9]+)-[A-Za-z0-9_]+\.part")
+    found = []
+    try:
+        with os.scandir(path.parent) as entries:
+            for entry in entries:
+                match = pattern.fullmatch(entry.name)
+                if match and entry.is_file(follow_symlinks=False):
+                    found.append((Path(entry.path), int(match.group(1))))
+    except OSError:  # a folder that cannot be listed has nothing we could remove either
+        pass
+    return found
+
+
+def process_is_gone(pid: int) -> bool:
+    """True only when no process ``pid`` exists (one we may not signal is alive)."""
+    if pid <= 0 or pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except (OSError, OverflowError):  # another user's live process; no process id at all
+        return False
+    return False
+
+
+def remove_temporaries(path: Path, own: bool = False) -> None:
+    """Remove the temporary files of ``path`` left by processes that no longer run (a killed
+    run), or with ``own`` this process's. Another file, or a live run's, is never touched."""
+    if os.name != "posix":  # os.kill(pid, 0) would end the process elsewhere
+        return
+    for temporary, pid in temporaries_of(path):
+        if (pid == os.getpid()) if own else process_is_gone(pid):
+            try:
+                temporary.unlink()
+            except OSError:
+                pass
+
+
+def remove_own_temporaries() -> None:
+    """After an interrupt: the temporary files this process made that its clean-up missed."""
+    for path in list(_targets):
+        remove_temporaries(path, own=True)
+
+
 @contextmanager
 def atomic_path(path: Path):
     """A temporary path beside ``path`` that replaces it only if writing succeeds."""
     if path.is_dir():  # found now, before any of a set of files has replaced anything
         raise IsADirectoryError(21, "is a folder", str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    remove_temporaries(path)
+    _targets.add(path)
+    descriptor, temporary = tempfile.mkstemp(prefix=temporary_prefix(path), suffix=".part", dir=path.parent)
     os.close(descriptor)
     try:
         yield Path(temporary)
@@ -88,6 +157,7 @@ def atomic_path(path: Path):
     finally:
         if os.path.exists(temporary):
             os.remove(temporary)
+        _targets.discard(path)
 
 
 @contextmanager
