@@ -99,3 +99,11 @@ def test_a_good_scenario_is_accepted_by_every_command():
     for command in COMMANDS:
         result = invoke(command, ROOT / "examples" / "grants.toml")
         assert result.exit_code == 0, (command, result.output)
+
+
+def test_a_path_of_too_many_years_is_refused_at_once(tmp_path):
+    path = tmp_path / "long.toml"
+    path.write_text("".join(f'[[years]]\nyear = "y{n}"\n' for n in range(51)), encoding="utf-8")
+    result = invoke("run", path)
+    assert result.exit_code == 2
+    assert "51 later years; expected at most 50" in result.output

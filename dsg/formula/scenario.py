@@ -209,9 +209,17 @@ def table_or_empty(table: dict, key: str, label: str, where: str, problems: list
     return value
 
 
+# A path longer than this is no settlement plan; each year is a settlement and a roll-forward.
+MAX_YEARS = 50
+
+
 def parse_years(value, label: str, problems: list[Problem]) -> tuple[Year, ...]:
     years = []
-    for number, table in enumerate(table_list(value, label, "years", problems), start=1):
+    tables = table_list(value, label, "years", problems)
+    if len(tables) > MAX_YEARS:
+        problems.append(Problem(label, "too_many_years", key="years", params={"value": len(tables), "most": MAX_YEARS}))
+        tables = []
+    for number, table in enumerate(tables, start=1):
         here = f"years[{number}]"
         unknown_keys(table, YEAR_KEYS, label, here, problems)
         name = text(table, "year", label, here, problems)
