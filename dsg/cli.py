@@ -26,6 +26,7 @@ from dsg.output.files import (
     chart_path_problems,
     files_problems,
     output_path_problems,
+    overwrite_problems,
     remove_own_temporaries,
 )
 
@@ -76,11 +77,15 @@ def dataset_options(command):
 
 
 def path_problems(out=None, chart=None) -> list:
-    """Output paths that cannot be written, found before any work is done."""
+    """Output paths that cannot be written, or would replace an input of the command, found
+    before any work is done."""
     problems = output_path_problems(out) if out is not None else []
     if chart is not None:
         problems += chart_path_problems(chart)
-    return problems
+    params = click.get_current_context().params
+    inputs = [params.get("data"), params.get("scenario"), *params.get("files", ())]
+    inputs = [p for p in inputs if p is not None and p != "default" and Path(p).exists()]
+    return problems + overwrite_problems([p for p in (out, chart) if p is not None], inputs)
 
 
 def say_written(path, lang: str) -> None:

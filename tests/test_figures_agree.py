@@ -521,3 +521,73 @@ def test_a_later_years_settlement_problem_names_the_years_key(tmp_path):
     result = invoke("run", "--scenario", path)
     assert result.exit_code == 2
     assert "years[1].floor_funding" in result.output, result.output
+
+
+# --------------------------------------------------------------------------- adversarial review
+
+
+def test_a_tiny_denominator_gives_no_per_head_figure(tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "dsg" / "data" / "wales-2025-26", data)
+    text = (data / "indicators.csv").read_text(encoding="utf-8").splitlines()
+    text = [
+        line.replace(line.split(",")[2], "5e-324", 1) if line.startswith("W06000001,ct_band_d_equivalents,") else line
+        for line in text
+    ]
+    (data / "indicators.csv").write_text("\n".join(text) + "\n", encoding="utf-8")
+    for out in ("x.xlsx", "x.csv"):
+        result = invoke("compare", "--data", data, EXAMPLES / "deprivation.toml", "--out", tmp_path / out)
+        assert result.exit_code == 0, result.output
+    table = pl.read_csv(tmp_path / "x.csv")
+    assert table["difference_per_band_d"][0] is None
+    assert table["difference_per_band_d"].drop_nulls().is_finite().all()
+
+
+def test_a_path_whose_aef_vanishes_is_refused(tmp_path):
+    years = "".join(
+        f'[[years]]\nyear = "y{n}"\naef_growth_percent = -99\nssa_growth_percent = -99\nfloor_percent = "none"\n'
+        for n in range(8)
+    )
+    result = invoke("run", "--scenario", scenario(tmp_path, years), "--out", tmp_path / "x.xlsx")
+    assert result.exit_code == 2, result.output
+    assert "falls below £1" in result.output
+    assert not (tmp_path / "x.xlsx").exists()
+
+
+def test_control_characters_never_reach_a_sheet_name(tmp_path):
+    path = scenario(tmp_path, '[[years]]\nyear = "a\\u0001b"\n')
+    assert invoke("run", "--scenario", path, "--out", tmp_path / "x.xlsx").exit_code == 0
+    assert openpyxl.load_workbook(tmp_path / "x.xlsx").sheetnames[1] == "ab"
+
+
+def test_an_output_never_replaces_an_input(tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "dsg" / "data" / "wales-2025-26", data)
+    before = (data / "councils.csv").read_bytes()
+    result = invoke("run", "--data", data, "--out", data / "councils.csv")
+    assert result.exit_code == 2 and "would replace an input" in result.output
+    assert (data / "councils.csv").read_bytes() == before
+    path = scenario(tmp_path, "[settlement]\nfloor_percent = 3\n")
+    result = invoke("compare", path, "--chart", path)
+    assert result.exit_code == 2
+
+
+def test_a_code_names_its_own_council_before_a_name_does(tmp_path):
+    from dsg import load_dataset
+    from dsg.analysis.names import council_index
+
+    dataset = load_dataset()
+    renamed = dataset.with_changes(
+        councils=dataset.councils.with_columns(
+            pl.when(pl.col("ons_code") == "W06000002")
+            .then(pl.lit("W06000015"))
+            .otherwise(pl.col("name_en"))
+            .alias("name_en")
+        )
+    )
+    assert dataset.council_codes[council_index(renamed, "W06000015")] == "W06000015"
+
+
+def test_monte_carlo_samples_are_bounded():
+    result = invoke("montecarlo", "--samples", "99999999999999999999")
+    assert result.exit_code == 2 and "--samples" in result.output

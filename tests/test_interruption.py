@@ -140,7 +140,7 @@ def dead_pid() -> int:
     return process.pid
 
 
-def test_only_stale_temporaries_of_the_same_target_are_removed(tmp_path, toy):
+def test_only_stale_temporaries_of_dead_runs_are_removed(tmp_path, toy):
     target = tmp_path / "a.csv"
     live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
@@ -150,18 +150,20 @@ def test_only_stale_temporaries_of_the_same_target_are_removed(tmp_path, toy):
             tmp_path / f".a.csv.{TEMPORARY_MARK}-{host}-{live.pid}-ab12cd34.part",  # a run still going
             tmp_path / f".a.csv.{TEMPORARY_MARK}-{host}-{os.getpid()}-ab12cd34.part",  # this process
             tmp_path / f".a.csv.{TEMPORARY_MARK}-0badc0de-{dead_pid()}-ab12cd34.part",  # another machine
-            tmp_path / f".b.csv.{TEMPORARY_MARK}-{host}-{dead_pid()}-ab12cd34.part",  # another target
             tmp_path / f".a.csv.{TEMPORARY_MARK}-{host}-{dead_pid()}-ab12cd34.part.bak",
             tmp_path / ".a.csv.x7ab_2cd.part",  # an older dsg's name: whose it is cannot be told
             tmp_path / f".a.csv.{TEMPORARY_MARK}-{host}-{10**30}-ab12cd34.part",  # no process id
             tmp_path / "notes.part",
         ]
-        for path in [stale, *kept]:
+        # A killed run's temporary for another target in the folder goes too (issue 10: the next
+        # run in the same folder removes the stale ones dsg left).
+        other = tmp_path / f".b.csv.{TEMPORARY_MARK}-{host}-{dead_pid()}-ab12cd34.part"
+        for path in [stale, other, *kept]:
             path.write_text("x")
         link = tmp_path / f".a.csv.{TEMPORARY_MARK}-{host}-{dead_pid()}-linked00.part"
         link.symlink_to(tmp_path / "notes.part")
         write_allocation(settle(load_dataset(toy)), target)
-        assert not stale.exists()
+        assert not stale.exists() and not other.exists()
         assert all(path.exists() for path in kept) and link.is_symlink()
         assert temporary_prefix(target).startswith(f".a.csv.{TEMPORARY_MARK}-{host}-{os.getpid()}-")
         remove_temporaries(target, own=True)  # after an interrupt: this process's own only

@@ -45,7 +45,7 @@ def settlements(draw, claw_back: bool = False):
     if claw_back:
         # Bases around a 2 % floor: some councils below it (topped up), some well above (paying).
         floor, cap, self_funded = 2.0, NAN, True
-        assume(np.all(aef_formula > 0))
+        assume(np.all(aef_formula > 1.0))  # at least £1 each: a base the floor can work on
         growth = draw(arrays(np.float64, n, elements=st.floats(0.04, 0.12)))
         growth[0] = -0.03
         base = aef_formula / (1 + growth)

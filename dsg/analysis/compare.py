@@ -92,9 +92,11 @@ class Comparison:
             scenario = allocation.councils
             difference = scenario["aef"].to_numpy() - base["aef"].to_numpy()
             grants = council_grants(allocation.dataset)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                per_head = np.where(heads > 0, difference / heads, np.nan)
-                per_band_d = np.where(band_d > 0, difference / band_d, np.nan)
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                # Per person or dwelling only where there is at least one: a tiny denominator
+                # would give a huge or infinite figure, not a useful one (left empty).
+                per_head = np.where(heads >= 1, difference / heads, np.nan)
+                per_band_d = np.where(band_d >= 1, difference / band_d, np.nan)
             frames.append(
                 pl.DataFrame(
                     {

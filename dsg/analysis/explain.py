@@ -75,7 +75,8 @@ def explain(allocation: Allocation, council: str) -> Explanation:
     wales_population = float(population_values.sum()) if population_values is not None else None
 
     def per_head(amount: float) -> float | None:
-        return amount / population if population else None
+        # Per person only where there is at least one (a tiny population gives no useful figure).
+        return amount / population if population is not None and population >= 1 else None
 
     ibas = service_ibas(inputs)
     services = pl.DataFrame(

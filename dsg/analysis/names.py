@@ -17,9 +17,12 @@ if TYPE_CHECKING:
 def council_index(dataset: Dataset, query: str) -> int | None:
     """Index of the council named by ONS code or English or Welsh name, any case (None if none is)."""
     wanted = query.strip().casefold()
-    for index, record in enumerate(dataset.councils.iter_rows(named=True)):
-        if wanted in (record["ons_code"].casefold(), record["name_en"].casefold(), record["name_cy"].casefold()):
-            return index
+    records = list(dataset.councils.iter_rows(named=True))
+    # An ONS code first, so that a council named like another's code cannot take its place.
+    for columns in (("ons_code",), ("name_en", "name_cy")):
+        for index, record in enumerate(records):
+            if wanted in (record[c].casefold() for c in columns):
+                return index
     return None
 
 

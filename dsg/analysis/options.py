@@ -14,6 +14,8 @@ SORTS = ("order", "difference", "pct")
 METHODS = ("shapley", "sequential")
 MEASURES = ("aef", "rsg")
 TARGETS = ("floor-cost", "min-pct", "council-aef", "on-floor")
+# Ten billion settlements take hours on this engine; more is a mistake, not a plan.
+MAX_SAMPLES = 10_000_000_000
 # A sweep is a table for people to read; more steps than this is a Monte Carlo's job.
 MAX_STEPS = 1001
 # Fewer scenarios than this and a timing measures Python's overheads, not the engines.
@@ -33,6 +35,8 @@ def sweep_option_problems(start: float, stop: float, steps: int) -> list[Problem
 
 def montecarlo_option_problems(samples: int, seed: int, concentration: float, indicator_noise: float) -> list[Problem]:
     problems = []
+    if samples > MAX_SAMPLES:
+        problems.append(Problem("--samples", "too_many_samples", params={"value": samples, "most": MAX_SAMPLES}))
     if samples < 1:
         problems.append(Problem("--samples", "not_positive", params={"value": samples}))
     if seed < 0:

@@ -15,7 +15,7 @@ import polars as pl
 
 from dsg.errors import InputError, Problem, raise_if
 from dsg.formula.dataset import Dataset, indicator_problems
-from dsg.formula.params import changed_settlement, on_floor
+from dsg.formula.params import RANGES, changed_settlement, on_floor
 from dsg.formula.scenario import Consolidation, Dehypothecation, Scenario, Year
 from dsg.formula.settle import Allocation, Settler
 from dsg.grants.moves import grant_amounts, key_shares, protected_allocation, transfer, with_grant_amounts
@@ -59,6 +59,10 @@ class GrantPath:
     @property
     def final(self) -> Allocation:
         return self.allocations[-1]
+
+
+# A later year's base is last year's AEF, which must stay in the base's plausible range.
+BASE_FLOOR_POUNDS = RANGES["base"].low
 
 
 class PathRunner:
@@ -369,7 +373,15 @@ class PathRunner:
                 return False
         if settlement is None:
             return False
-        base = dataset.base.with_columns(pl.Series("base_aef", self.path.final.councils["aef"].to_numpy()))
+        aef = self.path.final.councils["aef"].to_numpy()
+        if (aef < BASE_FLOOR_POUNDS).any():
+            # Last year's AEF is this year's base: below £1 no % change means anything.
+            shrunk = ", ".join(code for code, value in zip(dataset.council_codes, aef) if value < BASE_FLOOR_POUNDS)
+            self.report(
+                Problem(self.label, "base_vanishes", key=f"{year.where}.year", params={"councils": shrunk[:200]})
+            )
+            return False
+        base = dataset.base.with_columns(pl.Series("base_aef", aef))
         self.dataset = dataset.with_changes(
             year=year.year,
             settlement=settlement,

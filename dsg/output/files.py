@@ -63,6 +63,19 @@ def files_problems(folder: str | Path, names) -> list[Problem]:
     return problems
 
 
+def overwrite_problems(outputs, inputs) -> list[Problem]:
+    """An output that would replace an input: a scenario file, or anything inside a dataset
+    folder (the next run would read it as part of the dataset)."""
+    problems = []
+    for output in outputs:
+        target = Path(output).resolve()
+        for source in inputs:
+            given = Path(source).resolve()
+            if target == given or (given.is_dir() and given in target.parents):
+                problems.append(Problem(str(output), "would_overwrite_input", params={"input": str(source)}))
+    return problems
+
+
 def chart_path_problems(path: str | Path) -> list[Problem]:
     return output_path_problems(path, CHART_FORMATS)
 
@@ -91,9 +104,10 @@ def temporary_prefix(path: Path) -> str:
 
 
 def temporaries_of(path: Path) -> list[tuple[Path, int]]:
-    """dsg's temporary files for ``path`` made on this machine, with the id of the process that
-    made each."""
-    pattern = re.compile(rf"\.{re.escape(path.name)}\.{TEMPORARY_MARK}-{this_host()}-([0-9]+)-[A-Za-z0-9_]+\.part")
+    """dsg's temporary files in ``path``'s folder made on this machine, with the id of the
+    process that made each."""
+    # Any target's in the folder: a killed run's leftovers go at the next write there.
+    pattern = re.compile(rf"\..+\.{TEMPORARY_MARK}-{this_host()}-([0-9]+)-[A-Za-z0-9_]+\.part")
     found = []
     try:
         with os.scandir(path.parent) as entries:

@@ -25,7 +25,7 @@ SHEET_NAME_LIMIT = 31
 
 def sheet_name(name: str) -> str:
     """A name Excel accepts: forbidden characters dropped, at most 31 characters."""
-    cleaned = "".join(c for c in name if c not in SHEET_FORBIDDEN).strip("'")
+    cleaned = "".join(c for c in name if c not in SHEET_FORBIDDEN and c.isprintable()).strip("'")
     return cleaned[:SHEET_NAME_LIMIT]
 
 
