@@ -23,6 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dsg.cli import main
+from dsg.formula.settle import MONEY_COLUMNS
 from tests.conftest import TOY_FILES, write_dataset
 
 EXAMPLES = int(os.environ.get("DSG_FUZZ_EXAMPLES", "120"))
@@ -30,17 +31,6 @@ FUZZ = settings(
     max_examples=EXAMPLES,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-MONEY = (
-    "ssa",
-    "assumed_council_tax",
-    "aef_formula",
-    "floor_topup",
-    "cap_reduction",
-    "self_funding",
-    "aef",
-    "ndr",
-    "rsg",
 )
 
 # Cells a spreadsheet or a careless export might hold.
@@ -246,7 +236,7 @@ def check_outcome(result, out: Path, folder: Path) -> None:
         assert not out.exists(), "a refused run wrote its output"
         return
     table = pl.read_csv(out)
-    for column in MONEY:
+    for column in MONEY_COLUMNS:
         values = table[column].to_list()
         assert all(isinstance(v, int) for v in values), (column, values)
     assert all(math.isfinite(v) for v in table["pct_change"].to_list())

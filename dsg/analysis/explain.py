@@ -8,22 +8,13 @@ import polars as pl
 
 from dsg.analysis.names import council_index, council_problems
 from dsg.errors import InputError
+from dsg.formula import kernels
 from dsg.formula.arrays import indicator_values, service_ibas, to_inputs
 from dsg.formula.dataset import Dataset
 from dsg.formula.settle import Allocation
 
-# The steps from SSA to AEF, in order.
-STEPS = (
-    "ssa",
-    "assumed_council_tax",
-    "aef_formula",
-    "floor_topup",
-    "cap_reduction",
-    "self_funding",
-    "aef",
-    "ndr",
-    "rsg",
-)
+# The steps from SSA to AEF, in order: the kernel's fields up to RSG.
+STEPS = kernels.FIELDS[: kernels.FIELD["rsg"] + 1]
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from dsg.formula.params import CHANGE_POUNDS
 from dsg.formula.params import on_floor as is_on_floor
 from dsg.i18n import name_of
 from dsg.output.files import chart_path_problems, writing
+from dsg.output.screen import decomposition_title
 
 MILLION = 1e6
 # Colour-blind-safe palette (Okabe and Ito), one colour per cause.
@@ -101,17 +102,7 @@ def decomposition_chart(decomposition, scenario_label: str, path: str | Path, la
     axes.axvline(0, color="black", linewidth=0.5)
     axes.invert_yaxis()
     axes.set_xlabel(name_of("words", "chart_decomposition_axis", lang))
-    measure = name_of("screen", decomposition.measure, lang)
-    axes.set_title(
-        name_of(
-            "words",
-            "decomposition_title",
-            lang,
-            measure=measure,
-            scenario=scenario_label,
-            method=name_of("causes", decomposition.method, lang),
-        )
-    )
+    axes.set_title(decomposition_title(decomposition, scenario_label, lang))
     axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.06 - 0.3 / max(len(names), 1)), ncol=3, fontsize=8)
     axes.margins(x=0.05)
     axes.grid(axis="x", alpha=0.3)

@@ -228,17 +228,21 @@ def comparison_tables(comparison, lang: str = "en", sort: str = "order", by_regi
     return blocks
 
 
-def decomposition_table(decomposition, scenario_label: str, lang: str = "en") -> tuple[Table, list[str]]:
-    frame = decomposition.table(lang)
-    measure = name_of("screen", decomposition.measure, lang)
-    title = name_of(
+def decomposition_title(decomposition, scenario_label: str, lang: str = "en") -> str:
+    """ "Change in AEF by cause: <scenario> (<method>)", for the table and the chart alike."""
+    return name_of(
         "words",
         "decomposition_title",
         lang,
-        measure=measure,
+        measure=name_of("screen", decomposition.measure, lang),
         scenario=scenario_label,
         method=name_of("causes", decomposition.method, lang),
     )
+
+
+def decomposition_table(decomposition, scenario_label: str, lang: str = "en") -> tuple[Table, list[str]]:
+    frame = decomposition.table(lang)
+    title = decomposition_title(decomposition, scenario_label, lang)
     columns = [("council", name_of("columns", "council", lang), "text")]
     columns += [(cause, name_of("causes", cause, lang), "thousands") for cause in decomposition.causes]
     columns.append(("total", name_of("causes", "total", lang), "thousands"))
