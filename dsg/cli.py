@@ -7,11 +7,12 @@ import signal
 import sys
 
 from dsg.i18n import LANGUAGES, default_language, name_of
-from dsg.interrupts import Interrupted, handle_interrupts, interruption, on_interrupt
+from dsg.interrupts import Interrupted, handle_interrupts, interruption, language_in, on_interrupt
 
-# Run as the ``dsg`` program, Ctrl-C is handled from here on, before the imports below; as a
-# library, only while a command runs (see DsgGroup.main).
-if __name__ == "__main__" or os.path.splitext(os.path.basename(sys.argv[0]))[0] == "dsg":
+# Run as the ``dsg`` program (dsg.start has put a deferring handler in place), Ctrl-C is
+# handled from here on, before the imports below; as a library, only while a command runs
+# (see DsgGroup.main).
+if hasattr(signal.getsignal(signal.SIGINT), "pending"):
     handle_interrupts()
 
 from functools import wraps
@@ -20,7 +21,7 @@ from pathlib import Path
 import click
 
 from dsg.analysis.options import MEASURES, METHODS, SORTS, TARGETS
-from dsg.errors import InputError, raise_if
+from dsg.errors import InputError, Problem, raise_if
 from dsg.output.files import (
     GRANT_REPORT_FILES,
     chart_path_problems,
@@ -92,6 +93,19 @@ def say_written(path, lang: str) -> None:
     click.echo(f"{name_of('words', 'written', lang)}: {path}")
 
 
+def cannot_write_to_standard_output(error: OSError, args) -> None:
+    """One problem on stderr and exit status 2 when the output cannot be written."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing more to fail at exit
+    lang = language_in(args)
+    where = name_of("words", "standard_output", lang)
+    problem = Problem(where, "cannot_write", params={"reason": error.strerror or str(error)})
+    try:
+        click.echo(f"{name_of('words', 'problems_found', lang)}\n  {problem.render(lang)}", err=True)
+    except OSError:
+        pass  # stderr gone as well: the exit status says it
+    sys.exit(2)
+
+
 class DsgGroup(click.Group):
     """The ``dsg`` group: Ctrl-C while a command runs prints one line and exits 130, after the
     temporary files are removed and any file being replaced is left as it was."""
@@ -99,7 +113,15 @@ class DsgGroup(click.Group):
     def main(self, args=None, *rest, **kwargs):
         previous = handle_interrupts(sys.argv[1:] if args is None else args)
         try:
-            result = super().main(args, *rest, **kwargs)
+            try:
+                result = super().main(args, *rest, **kwargs)
+            finally:
+                sys.stdout.flush()  # here, where a failure can be reported, not at Python's exit
+        except OSError as error:
+            # Files are written through dsg.output.files, which turns failures into problems;
+            # what is left is the terminal or pipe (``dsg run > /dev/full``).
+            remove_own_temporaries()
+            cannot_write_to_standard_output(error, sys.argv[1:] if args is None else args)
         except SystemExit as ending:
             if isinstance(ending, Interrupted) or interruption["said"]:
                 remove_own_temporaries()  # any that an interrupted clean-up left

@@ -63,7 +63,8 @@ def on_unraisable(unraisable, previous) -> None:
 def handle_interrupts(args=None) -> tuple | None:
     """Install :func:`on_interrupt` (and :func:`on_unraisable`); the handler and hook they
     replace, or None when signals cannot be handled here (not the main thread)."""
-    if signal.getsignal(signal.SIGINT) is not on_interrupt:  # not already said at start-up
+    earlier = signal.getsignal(signal.SIGINT)
+    if earlier is not on_interrupt:  # not already said at start-up
         interruption["said"] = False
     interruption["args"] = args
     try:
@@ -71,4 +72,6 @@ def handle_interrupts(args=None) -> tuple | None:
     except ValueError:
         return None
     hook, sys.unraisablehook = sys.unraisablehook, lambda unraisable: on_unraisable(unraisable, hook)
+    if getattr(earlier, "pending", False):  # Ctrl-C while dsg was starting (see dsg.start)
+        on_interrupt(signal.SIGINT, None)
     return handler, hook

@@ -184,7 +184,8 @@ where, args = sys.argv[1], sys.argv[2:]
 
 def interrupt():
     os.kill(os.getpid(), signal.SIGINT)
-    time.sleep(5)  # the handler runs here
+    if not hasattr(signal.getsignal(signal.SIGINT), "pending"):  # deferred while dsg starts
+        time.sleep(5)  # the handler runs here
 
 class Finaliser:
     def __del__(self):
@@ -223,7 +224,7 @@ else:  # write:MODULE:CLASS.METHOD, the writer interrupted half-way through its 
 
     setattr(cls, method, half_written)
 sys.argv = ["dsg", *args]
-from dsg.cli import main
+from dsg.start import main
 sys.exit(main())
 """
 
@@ -243,6 +244,8 @@ def interrupted_run(folder: Path, where: str, *args: str, lang: str = "en") -> s
 @pytest.mark.parametrize(
     "where, lang",
     [
+        ("import:dsg.i18n", "cy"),  # the first moments: importing dsg.cli's own first lines
+        ("import:dsg.interrupts", "en"),
         ("import:click", "en"),  # start-up: importing dsg.cli itself
         ("import:click", "cy"),
         ("import:dsg.pipeline", "en"),  # the command starting
@@ -270,7 +273,7 @@ def test_ctrl_c_at_each_stage_prints_one_line_and_exits_130(tmp_path, where, lan
     [
         ("x.csv", "polars:DataFrame.write_csv"),
         ("x.csv", "pathlib:Path.write_text"),  # the provenance sidecar
-        ("x.parquet", "polars:DataFrame.write_parquet"),
+        ("x.parquet", "pathlib:Path.write_bytes"),  # Parquet is made in memory, then written
         ("x.xlsx", "xlsxwriter.workbook:Workbook.close"),
     ],
 )
@@ -328,9 +331,12 @@ def half_then_full(self, path, *args, **kwargs):
     full_disk()
 
 
-def parquet_full(self, path, *args, **kwargs):
-    Path(path).write_bytes(b"half a file")
-    raise pl.exceptions.ComputeError("failed to write parquet: No space left on device (os error 28)")
+def bytes_full(self, data):
+    ORIGINAL_WRITE_BYTES(self, data[: len(data) // 2])
+    full_disk()
+
+
+ORIGINAL_WRITE_BYTES = pathlib.Path.write_bytes
 
 
 def sidecar_full(self, *args, **kwargs):
@@ -357,12 +363,11 @@ def savefig_full(self, path, *args, **kwargs):
     [
         ("a.csv", ("polars", "DataFrame", "write_csv", half_then_full), "a.csv"),
         ("a.csv", ("pathlib", "Path", "write_text", sidecar_full), "a.provenance.json"),
-        ("a.parquet", ("polars", "DataFrame", "write_parquet", half_then_full), "a.parquet"),
-        ("a.parquet", ("polars", "DataFrame", "write_parquet", parquet_full), "a.parquet"),
+        ("a.parquet", ("pathlib", "Path", "write_bytes", bytes_full), "a.parquet"),
         ("a.xlsx", ("xlsxwriter.workbook", "Workbook", "_store_workbook", store_full), "a.xlsx"),
         ("c.png", ("matplotlib.figure", "Figure", "savefig", savefig_full), "c.png"),
     ],
-    ids=["csv", "sidecar", "parquet-oserror", "parquet-computeerror", "xlsx", "png"],
+    ids=["csv", "sidecar", "parquet", "xlsx", "png"],
 )
 def test_a_full_disk_is_one_cannot_write_problem(tmp_path, toy, monkeypatch, name, patch, failing):
     import importlib
@@ -387,6 +392,73 @@ def test_a_full_disk_is_one_cannot_write_problem(tmp_path, toy, monkeypatch, nam
     assert "Traceback" not in result.output
     assert {path: path.read_bytes() for path in old} == old
     assert temporaries(tmp_path) == []
+
+
+@pytest.fixture
+def full_folder(tmp_path):
+    """A folder on a 4 KiB file system: a really full disk, where this machine lets us make one."""
+    folder = tmp_path / "full"
+    folder.mkdir()
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4k", "tmpfs", str(folder)], capture_output=True)
+    if made.returncode != 0:
+        pytest.skip("cannot mount a small file system here")
+    yield folder
+    subprocess.run(["umount", str(folder)], check=True)
+
+
+@pytest.mark.parametrize(
+    "args, failing",
+    [
+        (["run", "--out", "a.csv"], "a.provenance.json"),  # the small sidecar fails before the table
+        (["run", "--out", "a.parquet"], "a.parquet"),
+        (["run", "--out", "a.xlsx"], "a.xlsx"),
+        (["compare", "{scenario}", "--decompose", "--out", "c.parquet"], "c.parquet"),
+        (["compare", "{scenario}", "--chart", "c.png"], "c.png"),
+    ],
+)
+def test_a_really_full_disk_is_one_cannot_write_problem(tmp_path, full_folder, args, failing):
+    """Each format on a file system that is truly full: the libraries' own words (polars says
+    "Invalid thrift: transport error" for Parquet) are replaced by the system's."""
+    scenario = tmp_path / "s.toml"
+    scenario.write_text("[settlement]\nfloor_percent = 1.0\n")
+    args = [arg.format(scenario=scenario) for arg in args]
+    result = subprocess.run([*DSG, *args], cwd=full_folder, env=ENV, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.splitlines()[1:] == [f"  {failing}: cannot write the file: No space left on device"]
+    assert list(full_folder.iterdir()) == []
+
+
+def test_a_name_near_the_limit_is_written_and_one_past_it_refused(tmp_path):
+    """A temporary file's name is longer than its target's: it is cut short, so a name of
+    250 bytes (the limit is 255) is written; a CSV whose provenance file's name would pass
+    the limit is refused before any work, naming both lengths."""
+    near = "é" * 122 + ".xlsx"  # 249 bytes in UTF-8
+    result = invoke("run", "--out", near, cwd=tmp_path)
+    assert result.exit_code == 0, result.output
+    assert [p.name for p in tmp_path.iterdir()] == [near]
+    assert_complete(tmp_path / near)
+    (tmp_path / near).unlink()
+    past = "a" * 245 + ".csv"  # a.provenance.json would be 261 bytes
+    result = invoke("run", "--out", past, cwd=tmp_path)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[1:] == [
+        f"  {past}: cannot write a file whose name is 261 bytes long (with its provenance file's, if any); at most 255"
+    ]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_output_that_cannot_be_shown_is_one_problem():
+    """``dsg run > /dev/full``: one problem and status 2, nothing said as Python exits."""
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full")
+    for args in (["run"], ["--help"], ["run", "--lang", "cy"]):
+        with open("/dev/full", "w") as full:
+            result = subprocess.run([*DSG, *args], stdout=full, env=ENV, stderr=subprocess.PIPE, text=True, timeout=120)
+        assert result.returncode == 2, result.stderr
+        where = (
+            "allbwn safonol: ni ellir ysgrifennu'r ffeil" if "cy" in args else "standard output: cannot write the file"
+        )
+        assert result.stderr.splitlines()[1:] == [f"  {where}: No space left on device"]
 
 
 # --------------------------------------------------------------------------- formula injection

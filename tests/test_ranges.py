@@ -158,6 +158,58 @@ def test_an_infeasible_self_funded_floor_shows_its_rate_in_three_figures(make_to
     rate = re.search(r"it needs (\S+) times", result.output)
     assert rate is not None and re.fullmatch(r"\d\.\d\de\+\d\d", rate.group(1)), rate
     assert not re.search(r"\d{20}", result.output)
+    # ... and which council's figures put it out of scale: C's formula AEF, from fixed.csv.
+    assert "base.csv, C: this council needs the largest floor top-up, £1e+15: its base AEF is £700 (this file)" in (
+        result.output
+    )
+    assert "its formula AEF £-1e+15 (fixed.csv and the services)" in result.output
+
+
+def test_a_negative_band_d_shows_the_ssas_parts(make_toy, tmp_path):
+    out = tmp_path / "allocation.csv"
+    result = invoke("run", "--data", make_toy(fixed_csv="ons_code,amount\nC,-1e12\n"), "--out", out)
+    assert_refused(
+        result,
+        out,
+        "dataset.toml, settlement: the notional Band D works out at -2499999999.00, below 0: the SSA, "
+        "£-999,999,998,600 (services £1,400, fixed.csv £-1,000,000,000,000), is smaller than aef_total, £1,000",
+    )
+
+
+def test_growth_that_takes_the_aef_out_of_range_is_said_as_growth(toy, tmp_path):
+    years = "".join(f'[[years]]\nyear = "{2026 + n}"\naef_growth_percent = 900\n' for n in range(14))
+    scenario = tmp_path / "scenario.toml"
+    scenario.write_text(years, encoding="utf-8")
+    out = tmp_path / "allocation.csv"
+    result = invoke("run", "--data", toy, "--scenario", scenario, "--out", out)
+    # £1,000 grows tenfold a year (floor top-ups on top): the twelfth later year passes £1e15.
+    assert_refused(
+        result,
+        out,
+        f"{scenario}, years[12].aef_growth_percent: the growth of 900 % takes aef_total to 1.048e+15 in this year",
+        "outside the plausible range (at most 1e+15)",
+    )
+    assert "years[11]" not in result.output
+
+
+def test_a_name_is_checked_even_when_its_value_is_refused(toy, tmp_path):
+    scenario = tmp_path / "scenario.toml"
+    scenario.write_text(
+        '[services]\n"Nope" = 1e20\n\n[weights."Nada"]\nfoo = "x"\n\n'
+        '[[years]]\nyear = "2026-27"\n[years.services]\n"Zip" = -5\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "allocation.csv"
+    result = invoke("run", "--data", toy, "--scenario", scenario, "--out", out)
+    assert_refused(
+        result,
+        out,
+        'services."Nope": 1e+20 is outside the plausible range',
+        "services.\"Nope\": unknown service 'Nope'",
+        "weights.\"Nada\": unknown service 'Nada'",
+        "weights.\"Nada\".foo: unknown indicator 'foo'",
+        "years[1].services.\"Zip\": unknown service 'Zip'",
+    )
 
 
 SCENARIO_RANGE_CASES = [

@@ -47,6 +47,12 @@ def formula_problems(dataset: Dataset, scenario: Scenario) -> list[Problem]:
             problems.append(Problem(label, "unknown_service", key=f'services."{service}"', params={"value": service}))
     used: dict[str, tuple[str, str]] = {}
     blocks = new_blocks(dataset, scenario)
+    for key, service in scenario.refused_services:
+        if service not in known_services and not (key.startswith("weights") and service in blocks):
+            problems.append(Problem(label, "unknown_service", key=key, params={"value": service}))
+    for key, indicator in scenario.refused_indicators:
+        if indicator not in known_indicators:
+            problems.append(Problem(label, "unknown_indicator", key=key, params={"value": indicator}))
     for service, formula in scenario.weights.items():
         key = f'weights."{service}"'
         if service not in known_services and service not in blocks:

@@ -89,6 +89,8 @@ class Year:
     dehypothecate: tuple[Dehypothecation, ...] = ()
     consolidate: tuple[Consolidation, ...] = ()
     where: str = "years"
+    # Services named with a value that was refused: still checked against the dataset.
+    refused_services: tuple[str, ...] = ()
 
 
 def unknown_keys(table: dict, allowed: tuple[str, ...], label: str, where: str, problems: list[Problem]) -> None:
@@ -234,11 +236,13 @@ def parse_years(value, label: str, problems: list[Problem]) -> tuple[Year, ...]:
         settlement = settlement_changes(
             {k: table[k] for k in YEAR_SETTLEMENT_KEYS if k in table}, label, here, problems
         )
-        services = {}
+        services, refused = {}, []
         for service, total in table_or_empty(table, "services", label, here, problems).items():
             checked = check_number(total, problems, label, key=f'{here}.services."{service}"', kind="money")
             if checked is not None:
                 services[service] = checked
+            else:
+                refused.append(service)
         indicators: dict[str, dict[str, float | None]] = {}
         for indicator, values in table_or_empty(table, "indicators", label, here, problems).items():
             if not isinstance(values, dict):
@@ -258,7 +262,9 @@ def parse_years(value, label: str, problems: list[Problem]) -> tuple[Year, ...]:
         moves = parse_dehypothecations(table.get("dehypothecate", []), label, f"{here}.dehypothecate", problems)
         merges = parse_consolidations(table.get("consolidate", []), label, f"{here}.consolidate", problems)
         if name is not None and growth is not None:
-            years.append(Year(name, growth, ssa_growth, settlement, services, indicators, moves, merges, here))
+            years.append(
+                Year(name, growth, ssa_growth, settlement, services, indicators, moves, merges, here, tuple(refused))
+            )
     return tuple(years)
 
 
@@ -304,6 +310,10 @@ class Scenario:
     # Problems with the file's own shape; reported by apply_scenario together with the
     # ways it does not fit the dataset, so that a user sees them all at once.
     problems: tuple[Problem, ...] = ()
+    # Names given with a value that was refused, still checked against the dataset so that
+    # no problem waits for the next run: (key, service) and (key, indicator) pairs.
+    refused_services: tuple[tuple[str, str], ...] = ()
+    refused_indicators: tuple[tuple[str, str], ...] = ()
 
     @property
     def has_path(self) -> bool:
@@ -349,10 +359,14 @@ def parse_scenario(table: dict, label: str = "scenario", sha256: str = "") -> Sc
     if not isinstance(raw_services, dict):
         problems.append(Problem(label, "table_found", key="services", params={"found": toml_literal(raw_services)}))
         raw_services = {}
+    refused_services: list[tuple[str, str]] = []
+    refused_indicators: list[tuple[str, str]] = []
     for service, total in raw_services.items():
         value = check_number(total, problems, label, key=f'services."{service}"', kind="money")
         if value is not None:
             services[service] = value
+        else:
+            refused_services.append((f'services."{service}"', service))
 
     weights: dict[str, dict[str, float]] = {}
     raw_weights = table.get("weights", {})
@@ -370,6 +384,9 @@ def parse_scenario(table: dict, label: str = "scenario", sha256: str = "") -> Sc
         numbers = {indicator: weight for indicator, weight in checked.items() if weight is not None}
         if len(numbers) == len(checked):
             weights[service] = numbers
+        else:
+            refused_services.append((f'weights."{service}"', service))
+            refused_indicators += [(f'weights."{service}".{indicator}', indicator) for indicator in formula]
     moves = parse_dehypothecations(table.get("dehypothecate", []), label, "dehypothecate", problems)
     merges = parse_consolidations(table.get("consolidate", []), label, "consolidate", problems)
     years = parse_years(table.get("years", []), label, problems)
@@ -382,6 +399,8 @@ def parse_scenario(table: dict, label: str = "scenario", sha256: str = "") -> Sc
         dehypothecate=moves,
         consolidate=merges,
         years=years,
+        refused_services=tuple(refused_services),
+        refused_indicators=tuple(refused_indicators),
         source=label,
         sha256=sha256,
         problems=tuple(problems),

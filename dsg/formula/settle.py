@@ -168,6 +168,22 @@ def result_problems(dataset: Dataset, out: np.ndarray, scalars: np.ndarray) -> l
     return problems
 
 
+def largest_floor_need(dataset: Dataset, base: np.ndarray, out: np.ndarray) -> Problem:
+    """The council whose floor asks the most, with the figures behind it: a floor out of all
+    scale comes from one council's base (base.csv) or formula AEF (fixed.csv, the services),
+    and these say which."""
+    i = int(np.argmax(out[kernels.FLOOR_TOPUP]))
+    code = dataset.council_codes[i]
+    folder = dataset.provenance.get("source", dataset.name)
+    params = {
+        "council": code,
+        "need": f"{out[kernels.FLOOR_TOPUP, i]:.4g}",
+        "base": f"{base[i]:.4g}",
+        "formula": f"{out[kernels.AEF_FORMULA, i]:.4g}",
+    }
+    return Problem(f"{folder}/base.csv", "largest_floor_need", key=code, params=params)
+
+
 def settlement_source(dataset: Dataset) -> str:
     """The file a settlement problem should be blamed on: the scenario if one was applied."""
     return dataset.provenance.get("scenario_file") or f"{dataset.provenance.get('source', dataset.name)}/dataset.toml"
@@ -186,14 +202,23 @@ def settle(dataset: Dataset, settler: Settler | None = None) -> Allocation:
     if status == kernels.NEGATIVE_BAND_D:
         # A Band D of -1e300 is an input far out of scale: say so, not 300 digits of it.
         raise_if([p for p in result_problems(dataset, out, scalars) if p.params["column"] == "notional_band_d"])
-        raise InputError(
-            [Problem(source, "negative_band_d", key="settlement", params={"value": scalars[kernels.BAND_D]})]
-        )
+        # The SSA's two parts, so that a fixed element far out of scale is seen for what it is.
+        params = {
+            "value": scalars[kernels.BAND_D],
+            "ssa": f"{out[kernels.SSA].sum():,.0f}",
+            "services": f"{inputs.indicator_pounds.sum():,.0f}",
+            "fixed": f"{inputs.fixed.sum():,.0f}",
+            "aef_total": f"{scalars[kernels.TOTAL]:,.0f}",
+        }
+        raise InputError([Problem(source, "negative_band_d", key="settlement", params=params)])
     if status == kernels.FLOOR_NOT_SELF_FUNDABLE:
         rate = scalars[kernels.LAMBDA]
         code = "floor_not_self_fundable" if np.isfinite(rate) else "floor_nobody_above"
         code = "floor_far_from_self_fundable" if np.isfinite(rate) and rate >= FAR_RATE else code
-        raise InputError([Problem(source, code, key="settlement.floor_funding", params={"rate": rate})])
+        problems = [Problem(source, code, key="settlement.floor_funding", params={"rate": rate})]
+        if code == "floor_far_from_self_fundable":
+            problems.append(largest_floor_need(dataset, inputs.base, out))
+        raise InputError(problems)
     # A figure that is not finite or far beyond any settlement is refused, never returned.
     raise_if(result_problems(dataset, out, scalars))
     figures = {name: out[index] for index, name in enumerate(kernels.FIELDS)}

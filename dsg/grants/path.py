@@ -304,6 +304,20 @@ class PathRunner:
             band_d = dataset.settlement.notional_band_d
             assert band_d is not None  # a settlement has aef_total or notional_band_d
             changes["notional_band_d"] = band_d * growth
+        for key, kind in (("aef_total", "money"), ("notional_band_d", "band_d")):
+            # Said as what the growth did, not as if the percentage itself were too large.
+            allowed = RANGES[kind]
+            if key in changes and not allowed.low <= changes[key] <= allowed.high:
+                grown = f"{changes.pop(key):.4g}"
+                params = {
+                    "percent": f"{year.aef_growth_percent:g}",
+                    "what": key,
+                    "value": grown,
+                    "high": f"{allowed.high:g}",
+                }
+                self.problems.append(
+                    Problem(self.label, "grown_out_of_range", key=f"{year.where}.aef_growth_percent", params=params)
+                )
         # The year's parameters obey every rule of [settlement], named where they were written.
         where = {key: f"{year.where}.{key}" for key in (*year.settlement, "aef_total", "notional_band_d")}
         where["aef_total"] = where["notional_band_d"] = f"{year.where}.aef_growth_percent"
@@ -311,7 +325,7 @@ class PathRunner:
         self.problems += found
         ssa_growth = 1 + (year.aef_growth_percent if year.ssa_growth_percent is None else year.ssa_growth_percent) / 100
         known_services = dataset.services["service"].to_list()
-        for service in year.services:
+        for service in (*year.services, *year.refused_services):
             if service not in known_services:
                 self.problems.append(
                     Problem(

@@ -9,6 +9,7 @@ or not at all.
 
 from __future__ import annotations
 
+import io
 import json
 from contextlib import ExitStack
 from pathlib import Path
@@ -78,7 +79,11 @@ def write_table_into(files: ExitStack, table: pl.DataFrame, record: dict, target
     when ``files`` closes without error."""
     if target.suffix.lower() != ".csv":
         metadata = {"dsg_provenance": json.dumps(stamped(record), sort_keys=True, default=str)}
-        table.write_parquet(files.enter_context(writing(target)), metadata=metadata)
+        # Made in memory and written by Python: on a full disk polars says only "Invalid
+        # thrift: transport error", Python says "No space left on device".
+        buffer = io.BytesIO()
+        table.write_parquet(buffer, metadata=metadata)
+        files.enter_context(writing(target)).write_bytes(buffer.getvalue())
         return
     # The sidecar holds the date; the CSV itself stays byte-identical for the same inputs.
     spreadsheet_safe(table).write_csv(files.enter_context(writing(target)))

@@ -48,7 +48,11 @@ def output_path_problems(path: str | Path, formats: tuple[str, ...] = TABLE_FORM
         problems.append(
             Problem(str(path), "unknown_extension", params={"value": target.name, "allowed": ", ".join(formats)})
         )
-    if target.is_dir():
+    names = [target.name] + ([sidecar_path(target).name] if target.suffix.lower() == ".csv" else [])
+    longest = max(len(name.encode()) for name in names)
+    if longest > NAME_MAX:
+        problems.append(Problem(str(path), "name_too_long", params={"length": longest, "limit": NAME_MAX}))
+    elif target.is_dir():
         problems.append(Problem(str(path), "is_a_folder"))
     else:
         problems += folder_problems(target.parent, str(path))
@@ -99,8 +103,16 @@ def this_host() -> str:
     return f"{zlib.crc32(os.uname().nodename.encode()):08x}" if os.name == "posix" else "00000000"
 
 
+# Most file systems allow names of 255 bytes; mkstemp adds 8 random characters.
+NAME_MAX = 255
+
+
 def temporary_prefix(path: Path) -> str:
-    return f".{path.name}.{TEMPORARY_MARK}-{this_host()}-{os.getpid()}-"
+    """The start of a temporary file's name; the target's name is cut short if need be, so
+    that a target whose name is near the limit can still be written."""
+    mark = f".{TEMPORARY_MARK}-{this_host()}-{os.getpid()}-"
+    room = NAME_MAX - len(mark) - len(".") - 8 - len(".part")
+    return f".{path.name.encode()[:room].decode(errors='ignore')}{mark}"
 
 
 def temporaries_of(path: Path) -> list[tuple[Path, int]]:

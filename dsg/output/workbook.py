@@ -142,13 +142,18 @@ class Book:
                 self.workbook.close()
                 failure = None
             except (xlsxwriter.exceptions.FileCreateError, OSError) as exc:
-                failure = str(exc)
+                # FileCreateError wraps the OSError: keep its number and words (a plain
+                # "No space left on device", the same as the other formats say); only the
+                # words are kept, so the half-written zip file is freed below, in the quiet.
+                cause = exc.args[0] if exc.args and isinstance(exc.args[0], OSError) else exc
+                failure = OSError(getattr(cause, "errno", None), getattr(cause, "strerror", None) or str(cause))
+                del cause
                 self.workbook.fileclosed = True
             gc.collect()
         finally:
             sys.unraisablehook = hook
         if failure is not None:
-            raise OSError(failure)
+            raise failure
 
 
 # --------------------------------------------------------------------------- layouts
