@@ -12,6 +12,7 @@ from dsg.formula import batch as batches
 from dsg.formula import kernels
 from dsg.formula.arrays import to_inputs
 from dsg.formula.reference import reference_batch, reference_settlement
+from dsg.formula.settle import settle_inputs
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +51,43 @@ def test_settle_many_matches_the_numpy_reference(inputs, per_scenario_shares):
     assert ok.sum() > 2000 and (~ok).sum() > 0
     for name in ("aef", "floor_topup", "pct_change"):
         np.testing.assert_allclose(got[name][ok], expected[name][ok], rtol=1e-11, atol=1e-4, err_msg=name)
+
+
+@pytest.mark.parametrize("per_scenario_shares", [False, True])
+def test_batch_aefs_are_the_single_settlements_to_the_last_bit(inputs, per_scenario_shares):
+    """Vectorised across scenarios, the kernel does each scenario's arithmetic in the same
+    order as one settlement: external, self-funded and absent floors, caps, a given notional
+    Band D, settled and refused scenarios alike."""
+    batch = random_batch(inputs, 700, seed=11, per_scenario_shares=per_scenario_shares)
+    band_d = np.where(np.random.default_rng(12).random(batch.size) < 0.25, 1100.0, np.nan)
+    batch = batches.Batch(
+        batch.shares,
+        batch.indicator_pounds,
+        batch.aef_total,
+        band_d,
+        *(getattr(batch, name) for name in batches.BATCH_FIELDS[4:]),
+    )
+    got = batches.settle_many(inputs, batch)
+    assert {int(s) for s in got["status"]} >= {kernels.OK, kernels.FLOOR_NOT_SELF_FUNDABLE}
+    for j in range(batch.size):
+        one = inputs.__class__(
+            **{
+                **inputs.__dict__,
+                "shares": batch.shares[j] if per_scenario_shares else inputs.shares,
+                "service_totals": np.array([1.0]),
+                "weights": batch.indicator_pounds[j][None, :],
+                "aef_total": batch.aef_total[j],
+                "notional_band_d": batch.notional_band_d[j],
+                "floor_percent": batch.floor_percent[j],
+                "cap_percent": batch.cap_percent[j],
+                "self_funded": bool(batch.self_funded[j]),
+            }
+        )
+        out, scalars = settle_inputs(one)
+        assert got["status"][j] == scalars[kernels.STATUS]
+        assert np.array_equal(got["aef"][j], out[kernels.AEF]), j
+        assert np.array_equal(got["floor_topup"][j], out[kernels.FLOOR_TOPUP]), j
+        np.testing.assert_allclose(got["pct_change"][j], out[kernels.PCT_CHANGE], rtol=1e-14, atol=1e-13)
 
 
 def test_numpy_batch_reference_matches_the_single_reference(inputs):

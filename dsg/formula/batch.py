@@ -27,15 +27,21 @@ from dsg.formula.params import ON_FLOOR_POUNDS, RESULT_LIMIT
 
 if os.environ.get("DSG_DISABLE_JIT", "") not in ("", "0"):
     prange = range
+
+    def thread_count() -> int:
+        return 1
+
 else:
+    from numba import get_num_threads as thread_count
     from numba import prange
 
 # % change histogram: this range, in bins of HIST_WIDTH percentage points. Values outside
 # land in the edge bins (min and max are kept exactly).
 HIST_LOW, HIST_HIGH, HIST_WIDTH = -50.0, 50.0, 0.01
 HIST_BINS = int(round((HIST_HIGH - HIST_LOW) / HIST_WIDTH))
+HIST_SCALE = 1.0 / HIST_WIDTH  # bins per percentage point (100): a product, not a division
 # Blocks per chunk: fixed, so that the order of partial sums never depends on threads.
-BLOCKS = 16
+BLOCKS = 64
 DEFAULT_CHUNK = 65_536
 # Summaries keep the full matrix up to this many scenarios x councils.
 MATRIX_LIMIT = 5_000_000
@@ -102,6 +108,14 @@ def repeat(inputs: Inputs, n: int, **changes) -> Batch:
     return Batch(**values)
 
 
+# Scenarios settled side by side in one tile: councils in the outer loop and these lanes in
+# the inner one, so that each step is the same arithmetic on LANES numbers (SIMD).
+LANES = 32
+# Histograms of one slot (a thread's share of the work) may take this much memory; with many
+# councils fewer slots run in parallel rather than exhaust memory.
+HISTOGRAM_BUDGET = 512 * 2**20
+
+
 @jit(cache=True, nogil=True, parallel=True)
 def batch_kernel(
     shares,
@@ -129,58 +143,181 @@ def batch_kernel(
     histogram,
     failed,
 ):
-    """Settle every scenario of a batch, in BLOCKS contiguous blocks run in parallel.
+    """Settle every scenario of a batch, LANES at a time, in BLOCKS blocks shared among slots.
 
-    With ``keep_matrix``, each scenario's AEF, floor top-up, % change and status go into the
-    (N x councils) arrays; otherwise per block b: sums[b, i] of % change, lows/highs,
-    on_floor counts, histogram[b, i, bin] and failed[b] (impossible settlements, left out).
+    Each slot (one parallel task) settles blocks slot, slot + slots, ... in order. With
+    ``keep_matrix``, each scenario's AEF, floor top-up, % change and status go into the
+    (N x councils) arrays. Otherwise the kernel writes sums[b, i] of % change per block b
+    (summed by the caller in block order: float sums never depend on the thread count) and
+    adds to each slot's lows, highs, on_floor, histogram[slot, i, bin] and failed (exact
+    whatever the order). Impossible settlements are left out of the summaries.
+
+    Per scenario, the arithmetic is that of :func:`dsg.formula.kernels.settle_into`, step by
+    step and in the same order, so AEFs are the same to the last bit; only the % change
+    multiplies by a hoisted 100 / base instead of dividing.
     """
-    n_scenarios = indicator_pounds.shape[0]
+    n_scenarios, n_indicators = indicator_pounds.shape
     n_councils = base.shape[0]
-    for block in prange(BLOCKS):
-        out = np.empty((len(kernels.FIELDS), n_councils))
-        scalars = np.empty(len(kernels.SCALARS))
-        for j in range(block * n_scenarios // BLOCKS, (block + 1) * n_scenarios // BLOCKS):
-            share = shares[j] if per_scenario_shares else shares[0]
-            kernels.settle_into(
-                share,
-                indicator_pounds[j],
-                fixed,
-                taxbase,
-                base,
-                ndr_share,
-                aef_total[j],
-                notional_band_d[j],
-                ndr_pool[j],
-                floor_percent[j],
-                cap_percent[j],
-                self_funded[j],
-                out,
-                scalars,
-                False,
-            )
-            if keep_matrix:
+    slots = lows.shape[0]
+    sum_taxbase = 0.0
+    for i in range(n_councils):
+        sum_taxbase += taxbase[i]
+    scale = np.empty(n_councils)
+    for i in range(n_councils):
+        scale[i] = 100.0 / base[i]
+    for slot in prange(slots):
+        ssa = np.empty((n_councils, LANES))
+        pounds = np.empty((n_indicators, LANES))
+        band_d = np.empty(LANES)
+        floor_factor = np.empty(LANES)
+        cap_factor = np.empty(LANES)
+        has_floor = np.empty(LANES, dtype=np.bool_)
+        has_cap = np.empty(LANES, dtype=np.bool_)
+        sum_ssa = np.empty(LANES)
+        sum_topup = np.empty(LANES)
+        sum_cap = np.empty(LANES)
+        sum_gain = np.empty(LANES)
+        rate = np.empty(LANES)
+        lane_status = np.empty(LANES, dtype=np.int64)
+        bins = np.empty(LANES, dtype=np.int64)
+        lane_pct = np.empty(LANES)
+        lane_topup = np.empty(LANES)
+        lane_counted = np.empty(LANES, dtype=np.bool_)
+        lane_sums = np.zeros((n_councils, LANES))
+        lane_lows = np.full((n_councils, LANES), np.inf)
+        lane_highs = np.full((n_councils, LANES), -np.inf)
+        lane_on_floor = np.zeros((n_councils, LANES), dtype=np.int64)
+        for block in range(slot, BLOCKS, slots):
+            first = block * n_scenarios // BLOCKS
+            stop = (block + 1) * n_scenarios // BLOCKS
+            for start in range(first, stop, LANES):
+                m = min(LANES, stop - start)
+                any_self_funded = False
+                for lane in range(m):
+                    j = start + lane
+                    for k in range(n_indicators):
+                        pounds[k, lane] = indicator_pounds[j, k]
+                    has_floor[lane] = not math.isnan(floor_percent[j])
+                    has_cap[lane] = not math.isnan(cap_percent[j])
+                    # No floor: a floor at -inf gives no top-up; no cap: a cap at +inf cuts nothing.
+                    floor_factor[lane] = 1.0 + floor_percent[j] / 100.0 if has_floor[lane] else -np.inf
+                    cap_factor[lane] = 1.0 + cap_percent[j] / 100.0 if has_cap[lane] else np.inf
+                    any_self_funded = any_self_funded or (self_funded[j] and has_floor[lane])
+                    sum_ssa[lane] = 0.0
+                    sum_topup[lane] = 0.0
+                    sum_cap[lane] = 0.0
+                    sum_gain[lane] = 0.0
+                    rate[lane] = 0.0
+                # SPEC §3.2: SSA = fixed element + £ per indicator x shares.
                 for i in range(n_councils):
-                    aef[j, i] = out[kernels.AEF, i]
-                    floor_topup[j, i] = out[kernels.FLOOR_TOPUP, i]
-                    pct_change[j, i] = out[kernels.PCT_CHANGE, i]
-                status[j] = scalars[kernels.STATUS]
-                continue
-            if scalars[kernels.STATUS] != kernels.OK:
-                failed[block] += 1
-                continue
+                    for lane in range(m):
+                        ssa[i, lane] = fixed[i]
+                    for k in range(n_indicators):
+                        if per_scenario_shares:
+                            for lane in range(m):
+                                ssa[i, lane] += pounds[k, lane] * shares[start + lane, k, i]
+                        else:
+                            share = shares[0, k, i]
+                            for lane in range(m):
+                                ssa[i, lane] += pounds[k, lane] * share
+                    for lane in range(m):
+                        sum_ssa[lane] += ssa[i, lane]
+                # SPEC §3.3.
+                for lane in range(m):
+                    j = start + lane
+                    if math.isnan(notional_band_d[j]):
+                        band_d[lane] = (sum_ssa[lane] - aef_total[j]) / sum_taxbase
+                    else:
+                        band_d[lane] = notional_band_d[j]
+                    lane_status[lane] = kernels.NEGATIVE_BAND_D if band_d[lane] < 0.0 else kernels.OK
+                if any_self_funded:
+                    # The self-funding rate needs every council's top-up and gain first.
+                    for i in range(n_councils):
+                        for lane in range(m):
+                            formula = ssa[i, lane] - band_d[lane] * taxbase[i]
+                            low = base[i] * floor_factor[lane]
+                            high = base[i] * cap_factor[lane]
+                            sum_topup[lane] += max(0.0, low - formula)
+                            sum_cap[lane] += max(0.0, formula - high)
+                            sum_gain[lane] += max(0.0, min(formula, high) - low) if has_floor[lane] else 0.0
+                    for lane in range(m):
+                        if self_funded[start + lane] and has_floor[lane]:
+                            need = max(0.0, sum_topup[lane] - sum_cap[lane])
+                            if need > 0.0:
+                                rate[lane] = need / sum_gain[lane] if sum_gain[lane] > 0.0 else np.inf
+                                if 1.0 < rate[lane] <= 1.0 + kernels.RATE_TOLERANCE:
+                                    rate[lane] = 1.0
+                        if rate[lane] > 1.0 and lane_status[lane] == kernels.OK:
+                            lane_status[lane] = kernels.FLOOR_NOT_SELF_FUNDABLE
+                # SPEC §3.4-3.7, and the summaries, council by council: each council's
+                # histogram row stays in cache while its lanes are counted. Sums, bounds and
+                # counts are kept per lane so that the lanes stay independent (SIMD).
+                all_ok = True
+                for lane in range(m):
+                    all_ok = all_ok and lane_status[lane] == kernels.OK
+                for i in range(n_councils):
+                    if keep_matrix or any_self_funded or not all_ok:
+                        for lane in range(m):
+                            formula = ssa[i, lane] - band_d[lane] * taxbase[i]
+                            low = base[i] * floor_factor[lane]
+                            high = base[i] * cap_factor[lane]
+                            topup = max(0.0, low - formula)
+                            settled = formula + topup - max(0.0, formula - high)
+                            if rate[lane] > 0.0 and rate[lane] <= 1.0:
+                                settled -= rate[lane] * max(0.0, min(formula, high) - low)
+                            pct = (settled - base[i]) * scale[i]
+                            if keep_matrix:  # council-major: each council's lanes side by side
+                                aef[i, start + lane] = settled
+                                floor_topup[i, start + lane] = topup
+                                pct_change[i, start + lane] = pct
+                            else:
+                                lane_pct[lane] = pct
+                                lane_topup[lane] = topup
+                                lane_counted[lane] = lane_status[lane] == kernels.OK
+                    else:
+                        # The common case, without branches: an external floor (or none),
+                        # every lane settled.
+                        for lane in range(m):
+                            formula = ssa[i, lane] - band_d[lane] * taxbase[i]
+                            topup = max(0.0, base[i] * floor_factor[lane] - formula)
+                            settled = formula + topup - max(0.0, formula - base[i] * cap_factor[lane])
+                            lane_pct[lane] = (settled - base[i]) * scale[i]
+                            lane_topup[lane] = topup
+                            lane_counted[lane] = True
+                    if keep_matrix:
+                        continue
+                    for lane in range(m):
+                        pct = lane_pct[lane]
+                        counted = lane_counted[lane]
+                        # A NaN % change makes the sum NaN, and the summary is refused.
+                        lane_sums[i, lane] += pct if counted else 0.0
+                        lane_lows[i, lane] = min(lane_lows[i, lane], pct) if counted else lane_lows[i, lane]
+                        lane_highs[i, lane] = max(lane_highs[i, lane], pct) if counted else lane_highs[i, lane]
+                        lane_on_floor[i, lane] += 1 if counted and lane_topup[lane] >= FLOOR_EPSILON else 0
+                        position = math.floor((pct - HIST_LOW) * HIST_SCALE) if counted and pct == pct else -1.0
+                        bins[lane] = int(min(max(position, 0.0 if counted else -1.0), HIST_BINS - 1.0))
+                    for lane in range(m):
+                        if bins[lane] >= 0:
+                            histogram[slot, i, bins[lane]] += 1
+                for lane in range(m):
+                    if keep_matrix:
+                        status[start + lane] = lane_status[lane]
+                    elif lane_status[lane] != kernels.OK:
+                        failed[slot] += 1
+            if not keep_matrix:
+                # The block's sum, lane by lane in a fixed order.
+                for i in range(n_councils):
+                    total = 0.0
+                    for lane in range(LANES):
+                        total += lane_sums[i, lane]
+                        lane_sums[i, lane] = 0.0
+                    sums[block, i] = total
+        if not keep_matrix:
             for i in range(n_councils):
-                pct = out[kernels.PCT_CHANGE, i]
-                sums[block, i] += pct
-                if pct < lows[block, i]:
-                    lows[block, i] = pct
-                if pct > highs[block, i]:
-                    highs[block, i] = pct
-                if out[kernels.FLOOR_TOPUP, i] >= FLOOR_EPSILON:
-                    on_floor[block, i] += 1
-                position = int(math.floor((pct - HIST_LOW) / HIST_WIDTH))
-                position = min(max(position, 0), HIST_BINS - 1)
-                histogram[block, i, position] += 1
+                for lane in range(LANES):
+                    lows[slot, i] = min(lows[slot, i], lane_lows[i, lane])
+                    highs[slot, i] = max(highs[slot, i], lane_highs[i, lane])
+                    on_floor[slot, i] += lane_on_floor[i, lane]
 
 
 def kernel_shares(batch: Batch) -> tuple[np.ndarray, bool]:
@@ -193,17 +330,25 @@ def kernel_shares(batch: Batch) -> tuple[np.ndarray, bool]:
 def settle_many(inputs: Inputs, batch: Batch) -> dict[str, np.ndarray]:
     """AEF, floor top-up and % change (N x councils) and status (N) of every scenario."""
     n, councils = batch.size, len(inputs.councils)
-    result: dict[str, np.ndarray] = {name: np.empty((n, councils)) for name in ("aef", "floor_topup", "pct_change")}
+    # Written council by council (see batch_kernel), handed back scenario by scenario.
+    matrices = {name: np.empty((councils, n)) for name in ("aef", "floor_topup", "pct_change")}
+    result: dict[str, np.ndarray] = {name: matrix.T for name, matrix in matrices.items()}
     result["status"] = np.empty(n)
+    slots = slot_count(councils, bins=0)
     run_kernel(
         inputs,
         batch,
         True,
-        result["aef"],
-        result["floor_topup"],
-        result["pct_change"],
+        matrices["aef"],
+        matrices["floor_topup"],
+        matrices["pct_change"],
         result["status"],
-        *block_accumulators(councils, 0),
+        np.empty((BLOCKS, 0)),
+        np.empty((slots, 0)),
+        np.empty((slots, 0)),
+        np.empty((slots, 0), dtype=np.int64),
+        np.empty((slots, 0, 0), dtype=np.int32),
+        np.empty(slots, dtype=np.int64),
     )
     figures = np.stack([result[name] for name in ("aef", "floor_topup", "pct_change")])
     bad = (result["status"] == kernels.OK) & implausible(figures).any(axis=(0, 2))
@@ -211,16 +356,11 @@ def settle_many(inputs: Inputs, batch: Batch) -> dict[str, np.ndarray]:
     return result
 
 
-def block_accumulators(councils: int, bins: int = HIST_BINS) -> tuple[np.ndarray, ...]:
-    """Per-block partial summaries (sums, lows, highs, on_floor, histogram, failed)."""
-    return (
-        np.zeros((BLOCKS, councils)),
-        np.full((BLOCKS, councils), np.inf),
-        np.full((BLOCKS, councils), -np.inf),
-        np.zeros((BLOCKS, councils), dtype=np.int64),
-        np.zeros((BLOCKS, councils, bins), dtype=np.int32),
-        np.zeros(BLOCKS, dtype=np.int64),
-    )
+def slot_count(councils: int, bins: int = HIST_BINS) -> int:
+    """How many parallel slots a run uses: one per thread, fewer when the slots' histograms
+    would pass :data:`HISTOGRAM_BUDGET` (thousands of councils)."""
+    per_slot = max(councils * bins * 4, 1)
+    return max(1, min(thread_count(), HISTOGRAM_BUDGET // per_slot))
 
 
 def run_kernel(inputs: Inputs, batch: Batch, keep_matrix: bool, *outputs) -> None:
@@ -228,7 +368,7 @@ def run_kernel(inputs: Inputs, batch: Batch, keep_matrix: bool, *outputs) -> Non
     batch_kernel(
         shares,
         per_scenario,
-        batch.indicator_pounds,
+        np.ascontiguousarray(batch.indicator_pounds),
         inputs.fixed,
         inputs.taxbase,
         inputs.base,
@@ -246,27 +386,56 @@ def run_kernel(inputs: Inputs, batch: Batch, keep_matrix: bool, *outputs) -> Non
 
 @dataclass
 class Summary:
-    """Per-council summaries of % change over a batch (streamed)."""
+    """Per-council summaries of % change over a batch (streamed).
+
+    Each parallel slot keeps its own bounds, counts and histogram, made once for the whole
+    run and merged when read; the sums of % change are added block by block, in order.
+    """
 
     councils: int
     count: int = 0
-    failed: int = 0
     # Chunks in which a settled % change was not finite or beyond RESULT_LIMIT: the summary
     # is then not to be shown (dsg.analysis.robustness refuses it).
     implausible: int = 0
-    # Made empty by __post_init__ for ``councils``.
+    slots: int = 0
+    # Made by __post_init__ for ``councils`` and ``slots``.
     sums: np.ndarray = field(init=False)
-    lows: np.ndarray = field(init=False)
-    highs: np.ndarray = field(init=False)
-    on_floor: np.ndarray = field(init=False)
-    histogram: np.ndarray = field(init=False)
+    slot_lows: np.ndarray = field(init=False)
+    slot_highs: np.ndarray = field(init=False)
+    slot_on_floor: np.ndarray = field(init=False)
+    slot_histogram: np.ndarray = field(init=False)
+    slot_failed: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
+        self.slots = self.slots or slot_count(self.councils)
+        shape = (self.slots, self.councils)
         self.sums = np.zeros(self.councils)
-        self.lows = np.full(self.councils, np.inf)
-        self.highs = np.full(self.councils, -np.inf)
-        self.on_floor = np.zeros(self.councils, dtype=np.int64)
-        self.histogram = np.zeros((self.councils, HIST_BINS), dtype=np.int64)
+        self.slot_lows = np.full(shape, np.inf)
+        self.slot_highs = np.full(shape, -np.inf)
+        self.slot_on_floor = np.zeros(shape, dtype=np.int64)
+        # int32 counts: a slot would need 2^31 samples of one council in one bin to overflow.
+        self.slot_histogram = np.zeros((*shape, HIST_BINS), dtype=np.int32)
+        self.slot_failed = np.zeros(self.slots, dtype=np.int64)
+
+    @property
+    def failed(self) -> int:
+        return int(self.slot_failed.sum())
+
+    @property
+    def lows(self) -> np.ndarray:
+        return self.slot_lows.min(axis=0)
+
+    @property
+    def highs(self) -> np.ndarray:
+        return self.slot_highs.max(axis=0)
+
+    @property
+    def on_floor(self) -> np.ndarray:
+        return self.slot_on_floor.sum(axis=0)
+
+    @property
+    def histogram(self) -> np.ndarray:
+        return self.slot_histogram.sum(axis=0, dtype=np.int64)
 
     @property
     def mean(self) -> np.ndarray:
@@ -288,37 +457,35 @@ class Summary:
 
 def summarise_chunk(inputs: Inputs, batch: Batch, summary: Summary) -> None:
     """Add one chunk of scenarios to a summary (block partials added in block order)."""
-    councils = len(inputs.councils)
-    sums, lows, highs, on_floor, histogram, failed = block_accumulators(councils)
-    no_matrix = np.empty((0, councils))
+    sums = np.empty((BLOCKS, summary.councils))
     run_kernel(
         inputs,
         batch,
         False,
-        no_matrix,
-        no_matrix,
-        no_matrix,
-        np.empty(0),
+        NO_MATRIX,
+        NO_MATRIX,
+        NO_MATRIX,
+        NO_STATUS,
         sums,
-        lows,
-        highs,
-        on_floor,
-        histogram,
-        failed,
+        summary.slot_lows,
+        summary.slot_highs,
+        summary.slot_on_floor,
+        summary.slot_histogram,
+        summary.slot_failed,
     )
-    # Blocks without a settled scenario keep their starting inf / -inf; any other bound or sum
-    # that is not finite, or beyond the limit, comes from an implausible settlement.
-    settled = np.isfinite(lows) | np.isfinite(highs)
-    if not np.isfinite(sums).all() or (settled & (implausible(lows) | implausible(highs))).any():
+    # A sum that is not finite, or a bound beyond the limit (bounds still at inf / -inf are
+    # councils no settled scenario has reached yet), comes from an implausible settlement.
+    lows, highs = summary.slot_lows, summary.slot_highs
+    reached = np.isfinite(lows) | np.isfinite(highs)
+    if not np.isfinite(sums).all() or (reached & (implausible(lows) | implausible(highs))).any():
         summary.implausible += 1
     for block in range(BLOCKS):
         summary.sums += sums[block]
-    summary.lows = np.minimum(summary.lows, lows.min(axis=0))
-    summary.highs = np.maximum(summary.highs, highs.max(axis=0))
-    summary.on_floor += on_floor.sum(axis=0)
-    summary.histogram += histogram.sum(axis=0)
-    summary.failed += int(failed.sum())
     summary.count += batch.size
+
+
+NO_MATRIX = np.empty((0, 0))
+NO_STATUS = np.empty(0)
 
 
 def summarise(inputs: Inputs, batches, progress=None) -> Summary:
