@@ -146,15 +146,14 @@ def batch_kernel(
     """Settle every scenario of a batch, LANES at a time, in BLOCKS blocks shared among slots.
 
     Each slot (one parallel task) settles blocks slot, slot + slots, ... in order. With
-    ``keep_matrix``, each scenario's AEF, floor top-up, % change and status go into the
-    (N x councils) arrays. Otherwise the kernel writes sums[b, i] of % change per block b
+    ``keep_matrix``, each scenario's AEF, floor top-up and % change go into the (councils x N)
+    arrays and its status into ``status``. Otherwise the kernel writes sums[b, i] of % change per block b
     (summed by the caller in block order: float sums never depend on the thread count) and
     adds to each slot's lows, highs, on_floor, histogram[slot, i, bin] and failed (exact
     whatever the order). Impossible settlements are left out of the summaries.
 
     Per scenario, the arithmetic is that of :func:`dsg.formula.kernels.settle_into`, step by
-    step and in the same order, so AEFs are the same to the last bit; only the % change
-    multiplies by a hoisted 100 / base instead of dividing.
+    step and in the same order, so AEFs and % changes are the same to the last bit.
     """
     n_scenarios, n_indicators = indicator_pounds.shape
     n_councils = base.shape[0]

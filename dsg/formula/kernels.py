@@ -180,7 +180,8 @@ def settle_into(
         out[NDR, i] = ndr
         out[RSG, i] = aef - ndr
         out[CHANGE, i] = aef - base[i]
-        out[PCT_CHANGE, i] = 100.0 * (aef - base[i]) / base[i]
+        # As a product with 100 / base, the form the batch kernel hoists out of its loops.
+        out[PCT_CHANGE, i] = (aef - base[i]) * (100.0 / base[i])
 
     # Rank 1 = largest pct_change; a stable sort keeps ties in council order. Batch
     # summaries do not need it, and it is the one allocation in here.
