@@ -264,5 +264,12 @@ def test_bench_json_has_the_documented_keys():
     result = invoke("bench", "--json", "--scenarios", "20000")
     assert result.exit_code == 0, result.output
     figures = json.loads(result.output)
-    assert set(figures) == {"numba_all_cores", "numba_one_core", "numpy", "polars_per_scenario", "scenarios"}
+    assert set(figures) == {
+        "numba_all_cores",
+        "numba_one_core",
+        "numpy",
+        "polars_query",
+        "polars_per_scenario",
+        "scenarios",
+    }
     assert figures["scenarios"] == 20000 and all(v > 0 for v in figures.values())

@@ -161,6 +161,10 @@ def draw_chunk(
     return batches.repeat(inputs, size, indicator_pounds=pounds, shares=shares)
 
 
+# The largest a chunk's per-scenario shares may be (with indicator noise).
+NOISY_CHUNK_BYTES = 64 * 2**20
+
+
 def montecarlo(
     dataset: Dataset,
     samples: int,
@@ -176,6 +180,10 @@ def montecarlo(
     raise_if(montecarlo_option_problems(samples, seed, concentration, indicator_noise))
     inputs = to_inputs(dataset)
     raw = np.array([indicator_values(dataset, k) for k in inputs.indicators])
+    if indicator_noise > 0:
+        # Each scenario then has its own shares (indicators x councils): fewer per chunk, so
+        # that a chunk stays within NOISY_CHUNK_BYTES however large the dataset.
+        chunk = max(1, min(chunk, NOISY_CHUNK_BYTES // (8 * raw.size)))
     chunks = math.ceil(samples / chunk)
     parts = (
         draw_chunk(inputs, raw, min(chunk, samples - c * chunk), seed, c, concentration, indicator_noise)

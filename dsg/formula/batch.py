@@ -108,9 +108,16 @@ def repeat(inputs: Inputs, n: int, **changes) -> Batch:
     return Batch(**values)
 
 
-# Scenarios settled side by side in one tile: councils in the outer loop and these lanes in
-# the inner one, so that each step is the same arithmetic on LANES numbers (SIMD).
-LANES = 32
+# Scenarios settled side by side in one tile: councils in the outer loop and the lanes in the
+# inner one, so that each step is the same arithmetic on many numbers at once (SIMD). Wide
+# tiles suit Wales; with hundreds of councils a tile's per-council arrays must stay in cache.
+WIDE_LANES, NARROW_LANES, WIDE_UP_TO = 128, 32, 200
+
+
+def lane_count(councils: int) -> int:
+    return WIDE_LANES if councils <= WIDE_UP_TO else NARROW_LANES
+
+
 # Histograms of one slot (a thread's share of the work) may take this much memory; with many
 # councils fewer slots run in parallel rather than exhaust memory.
 HISTOGRAM_BUDGET = 512 * 2**20
@@ -132,6 +139,7 @@ def batch_kernel(
     cap_percent,
     self_funded,
     keep_matrix,
+    lanes,
     aef,
     floor_topup,
     pct_change,
@@ -143,7 +151,7 @@ def batch_kernel(
     histogram,
     failed,
 ):
-    """Settle every scenario of a batch, LANES at a time, in BLOCKS blocks shared among slots.
+    """Settle every scenario of a batch, ``lanes`` at a time, in BLOCKS blocks shared among slots.
 
     Each slot (one parallel task) settles blocks slot, slot + slots, ... in order. With
     ``keep_matrix``, each scenario's AEF, floor top-up and % change go into the (councils x N)
@@ -165,32 +173,32 @@ def batch_kernel(
     for i in range(n_councils):
         scale[i] = 100.0 / base[i]
     for slot in prange(slots):
-        ssa = np.empty((n_councils, LANES))
-        pounds = np.empty((n_indicators, LANES))
-        band_d = np.empty(LANES)
-        floor_factor = np.empty(LANES)
-        cap_factor = np.empty(LANES)
-        has_floor = np.empty(LANES, dtype=np.bool_)
-        has_cap = np.empty(LANES, dtype=np.bool_)
-        sum_ssa = np.empty(LANES)
-        sum_topup = np.empty(LANES)
-        sum_cap = np.empty(LANES)
-        sum_gain = np.empty(LANES)
-        rate = np.empty(LANES)
-        lane_status = np.empty(LANES, dtype=np.int64)
-        bins = np.empty(LANES, dtype=np.int64)
-        lane_pct = np.empty(LANES)
-        lane_topup = np.empty(LANES)
-        lane_counted = np.empty(LANES, dtype=np.bool_)
-        lane_sums = np.zeros((n_councils, LANES))
-        lane_lows = np.full((n_councils, LANES), np.inf)
-        lane_highs = np.full((n_councils, LANES), -np.inf)
-        lane_on_floor = np.zeros((n_councils, LANES), dtype=np.int64)
+        ssa = np.empty((n_councils, lanes))
+        pounds = np.empty((n_indicators, lanes))
+        band_d = np.empty(lanes)
+        floor_factor = np.empty(lanes)
+        cap_factor = np.empty(lanes)
+        has_floor = np.empty(lanes, dtype=np.bool_)
+        has_cap = np.empty(lanes, dtype=np.bool_)
+        sum_ssa = np.empty(lanes)
+        sum_topup = np.empty(lanes)
+        sum_cap = np.empty(lanes)
+        sum_gain = np.empty(lanes)
+        rate = np.empty(lanes)
+        lane_status = np.empty(lanes, dtype=np.int64)
+        bins = np.empty(lanes, dtype=np.int64)
+        lane_pct = np.empty(lanes)
+        lane_topup = np.empty(lanes)
+        lane_counted = np.empty(lanes, dtype=np.bool_)
+        lane_sums = np.zeros((n_councils, lanes))
+        lane_lows = np.full((n_councils, lanes), np.inf)
+        lane_highs = np.full((n_councils, lanes), -np.inf)
+        lane_on_floor = np.zeros((n_councils, lanes), dtype=np.int64)
         for block in range(slot, BLOCKS, slots):
             first = block * n_scenarios // BLOCKS
             stop = (block + 1) * n_scenarios // BLOCKS
-            for start in range(first, stop, LANES):
-                m = min(LANES, stop - start)
+            for start in range(first, stop, lanes):
+                m = min(lanes, stop - start)
                 any_self_funded = False
                 for lane in range(m):
                     j = start + lane
@@ -307,13 +315,13 @@ def batch_kernel(
                 # The block's sum, lane by lane in a fixed order.
                 for i in range(n_councils):
                     total = 0.0
-                    for lane in range(LANES):
+                    for lane in range(lanes):
                         total += lane_sums[i, lane]
                         lane_sums[i, lane] = 0.0
                     sums[block, i] = total
         if not keep_matrix:
             for i in range(n_councils):
-                for lane in range(LANES):
+                for lane in range(lanes):
                     lows[slot, i] = min(lows[slot, i], lane_lows[i, lane])
                     highs[slot, i] = max(highs[slot, i], lane_highs[i, lane])
                     on_floor[slot, i] += lane_on_floor[i, lane]
@@ -379,6 +387,7 @@ def run_kernel(inputs: Inputs, batch: Batch, keep_matrix: bool, *outputs) -> Non
         batch.cap_percent,
         batch.self_funded,
         keep_matrix,
+        lane_count(len(inputs.councils)),
         *outputs,
     )
 

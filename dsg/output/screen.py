@@ -528,7 +528,7 @@ def montecarlo_table(result, lang: str = "en") -> Table:
 
 # --------------------------------------------------------------------------- bench
 
-ENGINES = ("numba_all_cores", "numba_one_core", "numpy", "polars_per_scenario")
+ENGINES = ("numba_all_cores", "numba_one_core", "numpy", "polars_query", "polars_per_scenario")
 
 
 def bench_table(figures: dict, lang: str = "en") -> tuple[Table, str]:
@@ -548,6 +548,8 @@ def bench_table(figures: dict, lang: str = "en") -> tuple[Table, str]:
         "bench_ratios",
         lang,
         numpy=f"{figures['ratio_numba_to_numpy']:.1f}",
+        one_core=f"{figures['ratio_one_core_to_numpy']:.1f}",
+        query=f"{figures['ratio_numba_to_polars_query']:,.0f}",
         polars=f"{figures['ratio_numba_to_polars']:,.0f}",
         cores=f"{figures['ratio_all_to_one_core']:.2f}",
         threads=figures["threads"],
