@@ -1,7 +1,8 @@
 """pytest-benchmark suites of the engine, and the one speed gate: a ratio within one run.
 
 Absolute times depend on the machine and are never asserted; the gate compares the numba
-batch engine with the vectorised NumPy reference on the same inputs in the same process.
+batch engine on one core with the fair NumPy contender of ``dsg bench`` on the same job in
+the same process.
 """
 
 import statistics
@@ -9,19 +10,21 @@ import subprocess
 import sys
 import time
 
+import numba
 import numpy as np
 import pytest
 
 from dsg import load_dataset
-from dsg.analysis.bench import bench_batch
+from dsg.analysis.bench import bench_batch, numba_summaries, numpy_summaries
 from dsg.analysis.decompose import decompose_comparison
+from dsg.analysis.robustness import montecarlo
 from dsg.formula import batch as batches
 from dsg.formula.arrays import to_inputs
-from dsg.formula.reference import reference_batch
 from dsg.formula.settle import settle_inputs
+from dsg.formula.synthetic import write_synthetic_dataset
 from dsg.pipeline import compare as compare_files
 
-BATCH = 100_000
+BATCH = 400_000
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +54,27 @@ def test_batch_warm(benchmark, inputs, batch):
     assert summary.count == BATCH
 
 
+@pytest.fixture(scope="module")
+def large(tmp_path_factory):
+    """2,000 councils and 48 indicators: how the engine scales."""
+    return load_dataset(write_synthetic_dataset(tmp_path_factory.mktemp("large"), 2000, 48, 6))
+
+
+def test_batch_of_2000_councils(benchmark, large):
+    inputs = to_inputs(large)
+    batch = bench_batch(inputs, 2000, seed=1)
+    summarise_once(inputs, batch.part(0, 64))
+    summary = benchmark(summarise_once, inputs, batch)
+    assert summary.count == 2000
+
+
+def test_montecarlo(benchmark):
+    dataset = load_dataset()
+    montecarlo(dataset, 1000)
+    result = benchmark.pedantic(montecarlo, (dataset, 200_000), rounds=3, iterations=1)
+    assert result.summary.count == 200_000
+
+
 def test_batch_cold(benchmark):
     # A fresh process: import, load the cached compilation, settle 10^5 scenarios.
     code = (
@@ -77,8 +101,8 @@ def test_decomposition(benchmark, tmp_path):
 # moment slows both alike; each contender runs this many times.
 GATE_ROUNDS = 9
 # The ratio the gate asks for, and the part of it a busy machine may take away (see the gate).
-REQUIRED_RATIO = 2.0
-MARGIN = 0.8
+REQUIRED_RATIO = 4.0
+MARGIN = 0.75
 
 
 def interleaved_medians(contenders, rounds=GATE_ROUNDS):
@@ -93,34 +117,35 @@ def interleaved_medians(contenders, rounds=GATE_ROUNDS):
     return [statistics.median(timings) for timings in times]
 
 
-def test_numba_batch_is_at_least_twice_the_numpy_reference(inputs, batch):
-    """The CI gate (issue: benchmarks in CI): a ratio measured in one run, never a time.
+def test_numba_on_one_core_is_several_times_the_fair_numpy(inputs, batch):
+    """The CI gate: a ratio measured in one run, never a time.
 
-    The numba batch engine must settle at least twice as many scenarios per second as the
-    vectorised NumPy reference on the same batch. Both run GATE_ROUNDS times, interleaved
-    (numba, NumPy, numba, NumPy, ...), and the median times are compared: a burst of other
-    work slows the runs next to it on both sides, and a median ignores the few rounds it
-    hits, where a best-of-N time rewards one lucky run of one contender.
+    numba on one thread and the fair NumPy contender of ``dsg bench`` (chunked, buffers made
+    once) do the same job on the same batch, one core each, so load on the machine slows
+    both alike. They run GATE_ROUNDS times, interleaved (numba, NumPy, numba, ...), and the
+    median times are compared: a burst of other work slows the runs next to it on both
+    sides, and a median ignores the few rounds it hits.
 
-    The gate passes at a median ratio of REQUIRED_RATIO x MARGIN = 1.6, not 2.0. Measured on
-    the 2-core CI machine: about 5 when idle, about 3 with numba on one thread, 2.6 to 3.3
-    with other processes holding one or both cores. numba runs on every core and NumPy on one,
-    so load that holds a core for the whole gate takes from numba's rate and not NumPy's:
-    interleaving cannot even that out. The 20 % margin keeps a busy machine from failing a
-    sound engine, while the regressions the gate exists for still fail it: a kernel that
-    stops compiling or falls back to object mode settles no faster than NumPy (a ratio near
-    or below 1).
+    The gate passes at a median ratio of REQUIRED_RATIO x MARGIN = 3.0. Measured on the
+    2-core CI machine: 5 to 7 with another process holding a core. A kernel that stops
+    vectorising (about 3.5 M/s, the scalar kernel of before, 1.3x NumPy) or falls back to
+    object mode fails it.
     """
-    summarise_once(inputs, batch.part(0, 64))  # compile outside the timing
-    reference_batch(inputs, batch.part(0, 64))
-    numba_time, numpy_time = interleaved_medians(
-        [lambda: summarise_once(inputs, batch), lambda: reference_batch(inputs, batch)]
-    )
+    threads = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        numba_summaries(inputs, batch.part(0, 64))  # compile outside the timing
+        numpy_summaries(inputs, batch.part(0, 64))
+        numba_time, numpy_time = interleaved_medians(
+            [lambda: numba_summaries(inputs, batch), lambda: numpy_summaries(inputs, batch)]
+        )
+    finally:
+        numba.set_num_threads(threads)
     numba_rate, numpy_rate = BATCH / numba_time, BATCH / numpy_time
     ratio = numba_rate / numpy_rate
     print(
-        f"\nmedians of {GATE_ROUNDS} interleaved rounds: numba {numba_time * 1e3:.1f} ms ({numba_rate:,.0f}/s), "
-        f"numpy {numpy_time * 1e3:.1f} ms ({numpy_rate:,.0f}/s), ratio {ratio:.2f} "
+        f"\nmedians of {GATE_ROUNDS} interleaved rounds, one core each: numba {numba_time * 1e3:.1f} ms "
+        f"({numba_rate:,.0f}/s), numpy {numpy_time * 1e3:.1f} ms ({numpy_rate:,.0f}/s), ratio {ratio:.2f} "
         f"(gate {REQUIRED_RATIO * MARGIN:.2f})"
     )
     assert ratio >= REQUIRED_RATIO * MARGIN
