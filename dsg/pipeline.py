@@ -145,7 +145,8 @@ def settle_scenario(
 
 
 def new_settler() -> Settler:
-    """A Settler; numba loads here, once every check that needs no settlement has passed."""
+    """A Settler, made once every check that needs no settlement has passed (it loads polars'
+    part of the engine; numba loads only for batches, in dsg.formula.batch)."""
     from dsg.formula.settle import Settler
 
     return Settler()

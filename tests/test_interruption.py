@@ -250,11 +250,11 @@ def interrupted_run(folder: Path, where: str, *args: str, lang: str = "en") -> s
         ("import:click", "cy"),
         ("import:dsg.pipeline", "en"),  # the command starting
         ("import:polars", "cy"),  # loading
-        ("import:numba", "en"),  # the kernel
+        ("import:dsg.formula.kernels", "en"),  # the settlement
         ("import:xlsxwriter", "en"),  # writing
         ("finaliser:polars", "en"),  # swallowed where it landed: raised again
         ("finaliser:xlsxwriter", "cy"),
-        ("silenced:numba", "en"),  # swallowed and lost: the run ends, then exits 130
+        ("silenced:dsg.formula.kernels", "en"),  # swallowed and lost: the run ends, then exits 130
     ],
 )
 def test_ctrl_c_at_each_stage_prints_one_line_and_exits_130(tmp_path, where, lang):

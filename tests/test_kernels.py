@@ -1,4 +1,4 @@
-"""The numba kernel against the plain NumPy reference, on random settlements."""
+"""One settlement and the numba batch kernel against the plain NumPy reference, on random settlements."""
 
 import os
 import subprocess
@@ -113,24 +113,33 @@ def test_batch_is_the_single_kernel_in_a_loop():
         assert many["status"][j] == single_scalars[kernels.STATUS]
 
 
-def test_kernels_are_compiled_and_cached():
+def test_the_batch_kernel_is_compiled_and_cached():
     if os.environ.get("DSG_DISABLE_JIT", "") not in ("", "0"):
         pytest.skip("JIT disabled for this run")
-    assert hasattr(kernels.settle_into, "signatures")
-    assert kernels.settle_into.signatures
-    assert kernels.settle_into._cache.__class__.__name__ != "NullCache"
+    inputs = random_inputs(np.random.default_rng(4))
+    batches.settle_many(inputs, batches.repeat(inputs, 3))
+    assert batches.batch_kernel.signatures
+    assert batches.batch_kernel._cache.__class__.__name__ != "NullCache"
+
+
+def test_one_settlement_loads_no_numba():
+    """run, compare and explain settle in NumPy: numba's import is not paid for one settlement."""
+    script = (
+        "import sys\nfrom dsg.pipeline import run\nrun()\nassert 'numba' not in sys.modules, 'numba was imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, cwd=os.path.dirname(os.path.dirname(__file__)))
 
 
 def test_same_results_without_jit(tmp_path):
-    # The pure-Python path (DSG_DISABLE_JIT=1) must give the figures the compiled one does.
+    # The batch kernel as plain Python (DSG_DISABLE_JIT=1) gives the figures the compiled one does.
     script = (
         "import numpy as np, sys\n"
         "from tests.test_kernels import random_inputs\n"
-        "from dsg.formula.settle import settle_inputs\n"
-        "from dsg.formula import kernels\n"
-        "assert not hasattr(kernels.settle_into, 'signatures')\n"
-        "out, scalars = settle_inputs(random_inputs(np.random.default_rng(3)))\n"
-        "np.save(sys.argv[1], out)\n"
+        "from dsg.formula import batch\n"
+        "assert not hasattr(batch.batch_kernel, 'signatures')\n"
+        "inputs = random_inputs(np.random.default_rng(3))\n"
+        "result = batch.settle_many(inputs, batch.repeat(inputs, 40, floor_percent=np.linspace(-1, 5, 40)))\n"
+        "np.save(sys.argv[1], result['aef'])\n"
     )
     target = tmp_path / "nojit.npy"
     environment = {**os.environ, "DSG_DISABLE_JIT": "1"}
@@ -140,5 +149,6 @@ def test_same_results_without_jit(tmp_path):
         env=environment,
         cwd=os.path.dirname(os.path.dirname(__file__)),
     )
-    compiled, _ = settle_inputs(random_inputs(np.random.default_rng(3)))
-    np.testing.assert_allclose(np.load(target), compiled, rtol=1e-13, atol=1e-6)
+    inputs = random_inputs(np.random.default_rng(3))
+    compiled = batches.settle_many(inputs, batches.repeat(inputs, 40, floor_percent=np.linspace(-1, 5, 40)))["aef"]
+    np.testing.assert_array_equal(np.load(target), compiled)

@@ -22,17 +22,21 @@ import numpy as np
 
 from dsg.formula import kernels
 from dsg.formula.arrays import Inputs
-from dsg.formula.kernels import jit
-from dsg.formula.params import ON_FLOOR_POUNDS, RESULT_LIMIT
+from dsg.formula.kernels import implausible
+from dsg.formula.params import ON_FLOOR_POUNDS
 
 if os.environ.get("DSG_DISABLE_JIT", "") not in ("", "0"):
     prange = range
+
+    def jit(*args, **kwargs):
+        return lambda function: function
 
     def thread_count() -> int:
         return 1
 
 else:
     from numba import get_num_threads as thread_count
+    from numba import njit as jit
     from numba import prange
 
 # % change histogram: this range, in bins of HIST_WIDTH percentage points. Values outside
@@ -50,12 +54,6 @@ FLOOR_EPSILON = ON_FLOOR_POUNDS  # the one "on the floor" threshold, as a consta
 # FLOOR_NOT_SELF_FUNDABLE): the settlement ran, but a figure is not finite or is beyond
 # RESULT_LIMIT, so it must be refused like an impossible one (SPEC §6).
 IMPLAUSIBLE = 3
-
-
-def implausible(values: np.ndarray) -> np.ndarray:
-    """Where figures are not finite or beyond :data:`RESULT_LIMIT` (never shown or written)."""
-    with np.errstate(invalid="ignore"):
-        return ~(np.abs(values) <= RESULT_LIMIT)
 
 
 @dataclass(frozen=True)

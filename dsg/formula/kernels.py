@@ -1,28 +1,24 @@
-"""numba kernels of the settlement (SPEC §3), over plain arrays only.
+"""One settlement (SPEC §3) over plain arrays, in NumPy; the constants every engine shares.
 
-One inner function, :func:`settle_into`, computes one settlement; every entry point
-(a single run, the batch kernel in dsg.formula.batch) calls it, so the floor and cap logic
-exist once. ``DSG_DISABLE_JIT=1`` runs the same code as plain Python, for debugging
-and for coverage.
+One settlement takes microseconds, so it is computed here in NumPy, and a command that
+settles a few scenarios (run, compare, explain) never pays for numba's import and the
+loading of compiled code. Many settlements at once run in the numba kernel of
+:mod:`dsg.formula.batch`, which does each scenario's arithmetic in the same order as this
+code: their AEFs and % changes agree to the last bit (tests/test_batch.py), and both are
+checked against the independent reading of the SPEC in :mod:`dsg.formula.reference`.
 
-Per-council results go into rows of an ``out`` array (see the ``FIELD`` indices);
-per-scenario results into ``scalars`` (see ``SCALAR``).
+Sums over councils are taken one council after another (``np.cumsum``, never NumPy's pairwise
+``sum``), as the batch kernel takes them. Per-council results go into rows of an ``out``
+array (see the ``FIELD`` indices); per-scenario results into ``scalars`` (see ``SCALAR``).
 """
 
 from __future__ import annotations
 
 import math
-import os
 
 import numpy as np
 
-if os.environ.get("DSG_DISABLE_JIT", "") not in ("", "0"):
-
-    def jit(*args, **kwargs):
-        return lambda function: function
-
-else:
-    from numba import njit as jit
+from dsg.formula.params import RESULT_LIMIT
 
 # Rows of the per-council output, in SPEC §4 order.
 FIELDS = (
@@ -72,43 +68,56 @@ RATE_TOLERANCE = 1e-9
 RANK_DECIMALS = 9
 
 
-@jit(cache=True, nogil=True)
+def implausible(values: np.ndarray) -> np.ndarray:
+    """Where figures are not finite or beyond :data:`RESULT_LIMIT` (never shown or written)."""
+    with np.errstate(invalid="ignore"):
+        return ~(np.abs(values) <= RESULT_LIMIT)
+
+
+def in_order(values: np.ndarray) -> float:
+    """The sum of ``values`` taken one after another, as the batch kernel's loops take it."""
+    return float(np.cumsum(values)[-1]) if values.size else 0.0
+
+
 def protect(formula, base, floor_percent, cap_percent, self_funded, topup, cap_reduction, self_funding):
     """Floor and cap (SPEC §3.5) of ``formula`` against ``base``, written into the last three arrays.
 
-    This is the one implementation of a floor: the settlement uses it against the adjusted
-    base, and grant consolidation uses it (self-funded, no cap) for transitional protection.
-    Returns (self-funding rate, sum of top-ups, sum of cap reductions); a rate above 1
-    (or infinite) means the floor cannot be self-funded, and self_funding is then left at 0.
+    This is the one implementation of a floor for a single settlement: the settlement uses it
+    against the adjusted base, and grant consolidation uses it (self-funded, no cap) for
+    transitional protection. Returns (self-funding rate, sum of top-ups, sum of cap
+    reductions); a rate above 1 (or infinite) means the floor cannot be self-funded, and
+    self_funding is then left at 0.
     """
     has_floor = not math.isnan(floor_percent)
     has_cap = not math.isnan(cap_percent)
-    sum_topup = 0.0
-    sum_cap = 0.0
-    sum_gain = 0.0
-    for i in range(formula.shape[0]):
-        low = base[i] * (1.0 + floor_percent / 100.0) if has_floor else -np.inf
-        high = base[i] * (1.0 + cap_percent / 100.0) if has_cap else np.inf
-        topup[i] = max(0.0, low - formula[i]) if has_floor else 0.0
-        cap_reduction[i] = max(0.0, formula[i] - high) if has_cap else 0.0
+    low = base * (1.0 + floor_percent / 100.0) if has_floor else np.full_like(base, -np.inf)
+    high = base * (1.0 + cap_percent / 100.0) if has_cap else np.full_like(base, np.inf)
+    if has_floor:
+        np.maximum(0.0, low - formula, out=topup)
         # Gain above the floor and below the cap: what a self-funded floor may take back.
-        self_funding[i] = max(0.0, min(formula[i], high) - low) if has_floor else 0.0
-        sum_topup += topup[i]
-        sum_cap += cap_reduction[i]
-        sum_gain += self_funding[i]
+        np.maximum(0.0, np.minimum(formula, high) - low, out=self_funding)
+    else:
+        topup[:] = 0.0
+        self_funding[:] = 0.0
+    if has_cap:
+        np.maximum(0.0, formula - high, out=cap_reduction)
+    else:
+        cap_reduction[:] = 0.0
+    sum_topup, sum_cap, sum_gain = in_order(topup), in_order(cap_reduction), in_order(self_funding)
     rate = 0.0
     if self_funded and has_floor:
         need = max(0.0, sum_topup - sum_cap)
         if need > 0.0:
-            rate = need / sum_gain if sum_gain > 0.0 else np.inf
+            rate = need / sum_gain if sum_gain > 0.0 else math.inf
             if 1.0 < rate <= 1.0 + RATE_TOLERANCE:
                 rate = 1.0
-    for i in range(formula.shape[0]):
-        self_funding[i] = rate * self_funding[i] if rate <= 1.0 else 0.0
+    if rate <= 1.0:
+        self_funding *= rate
+    else:
+        self_funding[:] = 0.0
     return rate, sum_topup, sum_cap
 
 
-@jit(cache=True, nogil=True)
 def settle_into(
     shares,
     indicator_pounds,
@@ -126,18 +135,16 @@ def settle_into(
     scalars,
     with_rank=True,
 ):
-    n_indicators, n_councils = shares.shape
+    n_indicators = shares.shape[0]
 
-    # SPEC §3.2: SSA = IBAs (as £ per indicator times shares) + fixed element.
-    sum_ssa = 0.0
-    sum_taxbase = 0.0
-    for i in range(n_councils):
-        ssa = fixed[i]
-        for k in range(n_indicators):
-            ssa += indicator_pounds[k] * shares[k, i]
-        out[SSA, i] = ssa
-        sum_ssa += ssa
-        sum_taxbase += taxbase[i]
+    # SPEC §3.2: SSA = fixed element + IBAs (as £ per indicator times shares), indicator by
+    # indicator in the batch kernel's order.
+    ssa = out[SSA]
+    ssa[:] = fixed
+    for k in range(n_indicators):
+        ssa += indicator_pounds[k] * shares[k]
+    sum_ssa = in_order(ssa)
+    sum_taxbase = in_order(taxbase)
 
     # SPEC §3.3: one of aef_total and notional Band D fixes the other.
     if math.isnan(notional_band_d):
@@ -146,15 +153,11 @@ def settle_into(
     else:
         band_d = notional_band_d
         total = sum_ssa - band_d * sum_taxbase
-    status = OK
-    if band_d < 0.0:
-        status = NEGATIVE_BAND_D
+    status = NEGATIVE_BAND_D if band_d < 0.0 else OK
 
     # SPEC §3.4.
-    for i in range(n_councils):
-        tax = band_d * taxbase[i]
-        out[ASSUMED_COUNCIL_TAX, i] = tax
-        out[AEF_FORMULA, i] = out[SSA, i] - tax
+    np.multiply(band_d, taxbase, out=out[ASSUMED_COUNCIL_TAX])
+    np.subtract(ssa, out[ASSUMED_COUNCIL_TAX], out=out[AEF_FORMULA])
 
     # SPEC §3.5, against the adjusted base.
     rate, sum_topup, sum_cap = protect(
@@ -171,30 +174,25 @@ def settle_into(
         status = FLOOR_NOT_SELF_FUNDABLE
 
     # SPEC §3.5-3.7.
-    sum_self = 0.0
-    for i in range(n_councils):
-        sum_self += out[SELF_FUNDING, i]
-        aef = out[AEF_FORMULA, i] + out[FLOOR_TOPUP, i] - out[CAP_REDUCTION, i] - out[SELF_FUNDING, i]
-        ndr = ndr_pool * ndr_share[i]
-        out[AEF, i] = aef
-        out[NDR, i] = ndr
-        out[RSG, i] = aef - ndr
-        out[CHANGE, i] = aef - base[i]
-        # As a product with 100 / base, the form the batch kernel hoists out of its loops.
-        out[PCT_CHANGE, i] = (aef - base[i]) * (100.0 / base[i])
+    aef = out[AEF]
+    np.add(out[AEF_FORMULA], out[FLOOR_TOPUP], out=aef)
+    aef -= out[CAP_REDUCTION]
+    aef -= out[SELF_FUNDING]
+    np.multiply(ndr_pool, ndr_share, out=out[NDR])
+    np.subtract(aef, out[NDR], out=out[RSG])
+    np.subtract(aef, base, out=out[CHANGE])
+    # As a product with 100 / base, the form the batch kernel hoists out of its loops.
+    np.multiply(out[CHANGE], 100.0 / base, out=out[PCT_CHANGE])
 
-    # Rank 1 = largest pct_change; a stable sort keeps ties in council order. Batch
-    # summaries do not need it, and it is the one allocation in here.
+    # Rank 1 = largest pct_change; a stable sort keeps ties in council order.
     if with_rank:
-        order = np.argsort(-np.round(out[PCT_CHANGE], RANK_DECIMALS), kind="mergesort")
-        for position in range(n_councils):
-            out[RANK, order[position]] = position + 1.0
+        order = np.argsort(-np.round(out[PCT_CHANGE], RANK_DECIMALS), kind="stable")
+        out[RANK, order] = np.arange(1.0, len(order) + 1.0)
     else:
-        for i in range(n_councils):
-            out[RANK, i] = np.nan
+        out[RANK] = np.nan
 
     scalars[BAND_D] = band_d
     scalars[TOTAL] = total
-    scalars[FLOOR_COST] = sum_topup - sum_cap - sum_self
+    scalars[FLOOR_COST] = sum_topup - sum_cap - in_order(out[SELF_FUNDING])
     scalars[LAMBDA] = rate
     scalars[STATUS] = status

@@ -11,8 +11,8 @@ import polars as pl
 from dsg.errors import InputError, Problem, raise_if
 from dsg.formula import kernels
 from dsg.formula.arrays import Inputs, to_inputs
-from dsg.formula.batch import implausible
 from dsg.formula.dataset import Dataset
+from dsg.formula.kernels import implausible
 from dsg.formula.params import RESULT_LIMIT, range_text
 
 # SPEC §4: exactly these columns, first and in this order: the kernel's fields with the
