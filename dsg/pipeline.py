@@ -145,8 +145,7 @@ def settle_scenario(
 
 
 def new_settler() -> Settler:
-    """A Settler, made once every check that needs no settlement has passed (it loads polars'
-    part of the engine; numba loads only for batches, in dsg.formula.batch)."""
+    """A Settler, made once every check that needs no settlement has passed."""
     from dsg.formula.settle import Settler
 
     return Settler()

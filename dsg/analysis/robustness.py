@@ -6,7 +6,6 @@ arithmetic of the settlement.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -141,24 +140,28 @@ class MonteCarlo:
         return {f"p{p}": self.summary.percentile(p) for p in (5, 50, 95)}
 
 
-def draw_chunk(
-    inputs: Inputs, raw: np.ndarray, size: int, seed: int, chunk: int, concentration: float, noise: float
-) -> batches.Batch:
-    """One chunk of random scenarios, from a generator seeded by (seed, chunk) alone."""
-    rng = np.random.default_rng([seed, chunk])
-    weights = np.zeros((size, *inputs.weights.shape))
-    for s in range(inputs.weights.shape[0]):
-        used = np.flatnonzero(inputs.weights[s] > 0)
-        if len(used) == 1:
-            weights[:, s, used[0]] = 1.0
-        else:
-            weights[:, s, used] = rng.dirichlet(concentration * inputs.weights[s, used], size=size)
-    pounds = np.einsum("s,nsk->nk", inputs.service_totals, weights)
-    shares = inputs.shares
-    if noise > 0:
-        noisy = raw[None, :, :] * (1 + rng.uniform(-noise / 100, noise / 100, size=(size, *raw.shape)))
-        shares = noisy / noisy.sum(axis=2, keepdims=True)
-    return batches.repeat(inputs, size, indicator_pounds=pounds, shares=shares)
+def dirichlet_parameters(inputs: Inputs, concentration: float) -> np.ndarray:
+    """Each service's Dirichlet parameters (services x indicators): its weights times the
+    concentration, 0 where the service does not use the indicator."""
+    return concentration * inputs.weights
+
+
+def draw_chunks(
+    inputs: Inputs, raw: np.ndarray, samples: int, seed: int, chunk: int, concentration: float, noise: float
+):
+    """The random scenarios in chunks of ``chunk``, drawn in parallel into buffers made once;
+    scenario j's draws depend on (seed, j) alone."""
+    from dsg.formula.draws import draw_kernel
+
+    size = min(chunk, samples)
+    pounds = np.empty((size, len(inputs.indicators)))
+    gammas = np.empty_like(pounds)
+    shares = np.empty((size, *raw.shape)) if noise > 0 else np.empty((0, 0, 0))
+    alphas = dirichlet_parameters(inputs, concentration)
+    for first in range(0, samples, size):
+        n = min(size, samples - first)
+        draw_kernel(seed, first, inputs.service_totals, alphas, raw, float(noise), pounds[:n], gammas[:n], shares[:n])
+        yield batches.repeat(inputs, n, indicator_pounds=pounds[:n], shares=shares[:n] if noise > 0 else inputs.shares)
 
 
 # The largest a chunk's per-scenario shares may be (with indicator noise).
@@ -184,11 +187,7 @@ def montecarlo(
         # Each scenario then has its own shares (indicators x councils): fewer per chunk, so
         # that a chunk stays within NOISY_CHUNK_BYTES however large the dataset.
         chunk = max(1, min(chunk, NOISY_CHUNK_BYTES // (8 * raw.size)))
-    chunks = math.ceil(samples / chunk)
-    parts = (
-        draw_chunk(inputs, raw, min(chunk, samples - c * chunk), seed, c, concentration, indicator_noise)
-        for c in range(chunks)
-    )
+    parts = draw_chunks(inputs, raw, samples, seed, chunk, concentration, indicator_noise)
     summary = batches.summarise(inputs, parts, progress)
     if summary.implausible:
         implausible_batch(dataset)

@@ -1,0 +1,146 @@
+"""Monte Carlo draws in parallel, from a counter-based generator.
+
+Each scenario's random numbers come from a key made of (seed, scenario index) and a counter
+that starts at 0 for every scenario: the numbers a scenario gets do not depend on how the
+scenarios are cut into chunks, on the number of threads, or on the order they run in. The
+generator is SplitMix64's mixing function applied to key + counter x the golden-ratio step,
+a well-tested 64-bit hash that passes the usual statistical batteries as a counter-based
+generator; 53 bits of each output make a uniform number in (0, 1).
+
+Random weights are Dirichlet, drawn as independent gamma variates (Marsaglia and Tsang's
+method, boosted for shapes below 1, on normal numbers from Marsaglia's polar method) divided
+by their sum; each service's total times its
+weights is added straight into the scenario's £ per indicator, so no weight matrix is kept.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+
+import numpy as np
+
+if os.environ.get("DSG_DISABLE_JIT", "") not in ("", "0"):
+    prange = range
+
+    def jit(*args, **kwargs):
+        return lambda function: function
+
+else:
+    from numba import njit as jit
+    from numba import prange
+
+GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+MIX_1 = np.uint64(0xBF58476D1CE4E5B9)
+MIX_2 = np.uint64(0x94D049BB133111EB)
+SHIFT_1, SHIFT_2, SHIFT_3, SHIFT_53 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
+TWO_TO_MINUS_53 = 2.0**-53
+
+
+@jit(cache=True, nogil=True)
+def mix64(z):
+    z = (z ^ (z >> SHIFT_1)) * MIX_1
+    z = (z ^ (z >> SHIFT_2)) * MIX_2
+    return z ^ (z >> SHIFT_3)
+
+
+@jit(cache=True, nogil=True)
+def scenario_key(seed, index):
+    """The key of scenario ``index`` of a run seeded with ``seed`` (both at least 0)."""
+    return mix64(mix64(np.uint64(seed) * GOLDEN + GOLDEN) ^ np.uint64(index))
+
+
+@jit(cache=True, nogil=True)
+def uniform(key, counter):
+    """The ``counter``-th uniform number of ``key``, in (0, 1): never 0, never 1."""
+    # Every operand unsigned: numba (like NumPy) would add int64 and uint64 as floats.
+    bits = mix64(np.uint64(key) + np.uint64(counter) * GOLDEN) >> SHIFT_53
+    return (float(bits) + 0.5) * TWO_TO_MINUS_53
+
+
+@jit(cache=True, nogil=True)
+def normal_pair(key, counter):
+    """Two independent standard normal numbers (Marsaglia's polar method) and the next counter."""
+    while True:
+        x = 2.0 * uniform(key, counter) - 1.0
+        y = 2.0 * uniform(key, counter + 1) - 1.0
+        counter += 2
+        s = x * x + y * y
+        if 0.0 < s < 1.0:
+            factor = math.sqrt(-2.0 * math.log(s) / s)
+            return x * factor, y * factor, counter
+
+
+@jit(cache=True, nogil=True)
+def gamma(shape, key, counter, spare):
+    """A Gamma(shape, 1) number (shape > 0), the next counter and the normal number left over
+    (NaN when none): Marsaglia and Tsang (2000), with Gamma(shape) = Gamma(shape + 1) x
+    U^(1 / shape) for shapes below 1. Normal numbers come in pairs; the second waits in
+    ``spare`` for the next call."""
+    boost = 1.0
+    if shape < 1.0:
+        boost = uniform(key, counter) ** (1.0 / shape)
+        counter += 1
+        shape += 1.0
+    d = shape - 1.0 / 3.0
+    c = 1.0 / math.sqrt(9.0 * d)
+    while True:
+        if math.isnan(spare):
+            x, spare, counter = normal_pair(key, counter)
+        else:
+            x, spare = spare, math.nan
+        v = 1.0 + c * x
+        if v <= 0.0:
+            continue
+        v = v * v * v
+        u = uniform(key, counter)
+        counter += 1
+        if u < 1.0 - 0.0331 * x * x * x * x or math.log(u) < 0.5 * x * x + d * (1.0 - v + math.log(v)):
+            return d * v * boost, counter, spare
+
+
+@jit(cache=True, nogil=True, parallel=True)
+def draw_kernel(seed, first, service_totals, alphas, raw, noise, pounds, gammas, shares):
+    """Draw scenarios first, first + 1, ... into ``pounds`` (N x indicators) and, when
+    ``noise`` > 0, their indicator shares into ``shares`` (N x indicators x councils).
+
+    ``alphas[s, k]`` are the Dirichlet parameters of service s (0 for an indicator it does not
+    use; a service with one indicator keeps its weight of 1). ``gammas`` is scratch (N x
+    indicators). Indicator values are ``raw`` x (1 + noise/100 x U(-1, 1)), then shared out.
+    """
+    n, n_indicators = pounds.shape
+    n_services = alphas.shape[0]
+    n_councils = raw.shape[1]
+    for j in prange(n):
+        key = scenario_key(seed, first + j)
+        counter = 0
+        spare = math.nan
+        for k in range(n_indicators):
+            pounds[j, k] = 0.0
+        for s in range(n_services):
+            used = 0
+            for k in range(n_indicators):
+                if alphas[s, k] > 0.0:
+                    used += 1
+            total = 0.0
+            for k in range(n_indicators):
+                gammas[j, k] = 0.0
+                if alphas[s, k] > 0.0:
+                    if used == 1:
+                        gammas[j, k] = 1.0
+                    else:
+                        gammas[j, k], counter, spare = gamma(alphas[s, k], key, counter, spare)
+                    total += gammas[j, k]
+            for k in range(n_indicators):
+                if gammas[j, k] > 0.0:
+                    pounds[j, k] += service_totals[s] * (gammas[j, k] / total)
+        if noise > 0.0:
+            for k in range(n_indicators):
+                indicator_total = 0.0
+                for i in range(n_councils):
+                    value = raw[k, i] * (1.0 + noise / 100.0 * (2.0 * uniform(key, counter) - 1.0))
+                    counter += 1
+                    shares[j, k, i] = value
+                    indicator_total += value
+                for i in range(n_councils):
+                    shares[j, k, i] = shares[j, k, i] / indicator_total
