@@ -176,12 +176,16 @@ def test_a_negative_band_d_shows_the_ssas_parts(make_toy, tmp_path):
     )
 
 
-def test_growth_that_takes_the_aef_out_of_range_is_said_as_growth(toy, tmp_path):
-    years = "".join(f'[[years]]\nyear = "{2026 + n}"\naef_growth_percent = 900\n' for n in range(14))
+def run_years(toy, tmp_path, count: int, line: str):
+    """``dsg run --out`` with a scenario of ``count`` later years, each with ``line``."""
     scenario = tmp_path / "scenario.toml"
-    scenario.write_text(years, encoding="utf-8")
+    scenario.write_text("".join(f'[[years]]\nyear = "{2026 + n}"\n{line}\n' for n in range(count)), encoding="utf-8")
     out = tmp_path / "allocation.csv"
-    result = invoke("run", "--data", toy, "--scenario", scenario, "--out", out)
+    return scenario, out, invoke("run", "--data", toy, "--scenario", scenario, "--out", out)
+
+
+def test_growth_that_takes_the_aef_out_of_range_is_said_as_growth(toy, tmp_path):
+    scenario, out, result = run_years(toy, tmp_path, 14, "aef_growth_percent = 900")
     # £1,000 grows tenfold a year (floor top-ups on top): the twelfth later year passes £1e15.
     assert_refused(
         result,
@@ -478,11 +482,7 @@ def test_a_floor_beyond_any_scale_is_refused_naming_councils_and_inputs(make_toy
 
 
 def test_a_later_year_beyond_any_scale_is_blamed_on_the_scenario(toy, tmp_path):
-    years = "".join(f'[[years]]\nyear = "{2026 + n}"\nssa_growth_percent = 1000\n' for n in range(16))
-    scenario = tmp_path / "scenario.toml"
-    scenario.write_text(years, encoding="utf-8")
-    out = tmp_path / "allocation.csv"
-    result = invoke("run", "--data", toy, "--scenario", scenario, "--out", out)
+    scenario, out, result = run_years(toy, tmp_path, 16, "ssa_growth_percent = 1000")
     # SSA grows elevenfold a year: the first year past 1e16 is named, with the figure's inputs.
     assert_refused(
         result,
