@@ -101,8 +101,8 @@ def test_decomposition(benchmark, tmp_path):
 # moment slows both alike; each contender runs this many times.
 GATE_ROUNDS = 9
 # The ratio the gate asks for, and the part of it a busy machine may take away (see the gate).
-REQUIRED_RATIO = 4.0
-MARGIN = 0.75
+REQUIRED_RATIO = 2.5
+MARGIN = 0.8
 
 
 def interleaved_medians(contenders, rounds=GATE_ROUNDS):
@@ -126,10 +126,10 @@ def test_numba_on_one_core_is_several_times_the_fair_numpy(inputs, batch):
     median times are compared: a burst of other work slows the runs next to it on both
     sides, and a median ignores the few rounds it hits.
 
-    The gate passes at a median ratio of REQUIRED_RATIO x MARGIN = 3.0. Measured on the
-    2-core CI machine: 5 to 7 with another process holding a core. A kernel that stops
-    vectorising (about 3.5 M/s, the scalar kernel of before, 1.3x NumPy) or falls back to
-    object mode fails it.
+    The gate passes at a median ratio of REQUIRED_RATIO x MARGIN = 2.0. Measured on the
+    2-core CI machine: 3.2 to 3.5 with another process running. A kernel that stops
+    vectorising (the scalar kernel of before ran at 0.7 of this NumPy) or falls back to object
+    mode fails it.
     """
     threads = numba.get_num_threads()
     numba.set_num_threads(1)

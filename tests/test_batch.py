@@ -90,6 +90,52 @@ def test_batch_aefs_are_the_single_settlements_to_the_last_bit(inputs, per_scena
         assert np.array_equal(got["pct_change"][j], out[kernels.PCT_CHANGE]), j
 
 
+def test_the_branch_free_pass_is_the_single_settlement_to_the_last_bit(inputs):
+    """Summaries of external floors with every scenario settled take the kernel's branch-free
+    pass (settle_many never does): a batch of one scenario has its % change as lowest and
+    highest, which must be one settlement's exactly."""
+    rng = np.random.default_rng(21)
+    for j in range(150):
+        floor = rng.uniform(-1, 6) if j % 5 else np.nan
+        cap = np.nan if j % 3 else rng.uniform(6, 9)
+        pounds = inputs.indicator_pounds * rng.uniform(0.8, 1.2, len(inputs.indicators))
+        aef_total = inputs.aef_total * rng.uniform(0.95, 1.05)
+        one = batches.repeat(
+            inputs,
+            1,
+            indicator_pounds=pounds[None, :],
+            aef_total=np.array([aef_total]),
+            floor_percent=np.array([floor]),
+            cap_percent=np.array([cap]),
+        )
+        summary = batches.summarise(inputs, [one])
+        single = inputs.__class__(
+            **{
+                **inputs.__dict__,
+                "service_totals": np.array([1.0]),
+                "weights": pounds[None, :],
+                "aef_total": aef_total,
+                "floor_percent": floor,
+                "cap_percent": cap,
+            }
+        )
+        out, scalars = settle_inputs(single)
+        if scalars[kernels.STATUS] != kernels.OK:  # a notional Band D below 0: left out
+            assert summary.failed == 1 and np.isinf(summary.lows).all()
+            continue
+        assert np.array_equal(summary.lows, out[kernels.PCT_CHANGE]), j
+        assert np.array_equal(summary.highs, out[kernels.PCT_CHANGE]), j
+        assert np.array_equal(summary.on_floor, (out[kernels.FLOOR_TOPUP] >= 0.5).astype(np.int64)), j
+
+
+def test_histogram_counts_do_not_overflow(inputs):
+    # A council on the floor puts about half its samples in one bin; a run may have 10^10.
+    summary = batches.Summary(len(inputs.councils))
+    summary.slot_histogram[0, 0, 7000] = 2**31 - 10
+    batches.summarise_chunk(inputs, batches.repeat(inputs, 100), summary)
+    assert summary.histogram.sum(axis=1)[0] == 2**31 - 10 + 100
+
+
 def test_numpy_batch_reference_matches_the_single_reference(inputs):
     batch = random_batch(inputs, 50, seed=2)
     expected = reference_batch(inputs, batch)

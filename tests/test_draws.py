@@ -62,8 +62,13 @@ def dirichlet_draws(alphas: np.ndarray, n: int, seed: int = 11) -> np.ndarray:
 
 @pytest.mark.parametrize(
     "alphas",
-    [np.array([200 * 0.5, 200 * 0.3, 200 * 0.2]), np.array([0.4, 2.5, 1.0, 0.05]), np.array([3000.0, 1.0])],
-    ids=["concentrated", "shapes-below-1", "lopsided"],
+    [
+        np.array([200 * 0.5, 200 * 0.3, 200 * 0.2]),
+        np.array([0.4, 2.5, 1.0, 0.05]),
+        np.array([3000.0, 1.0]),
+        np.array([0.02, 0.01]),
+    ],
+    ids=["concentrated", "shapes-below-1", "lopsided", "tiny-shapes"],
 )
 def test_dirichlet_weights_have_numpys_distribution(alphas):
     n = 100_000
@@ -82,6 +87,18 @@ def test_dirichlet_weights_have_numpys_distribution(alphas):
     assert (np.abs(ours.var(axis=0) / numpys.var(axis=0) - 1) < 8 * np.sqrt(4 / n) + 0.01).all()
 
 
+def test_tiny_shapes_never_lose_a_services_money():
+    # A concentration of 0.001 gives shapes near 0.0005, whose gamma numbers are often below
+    # the smallest double: as logarithms, every row still shares out the whole total.
+    alphas = 0.001 * np.array([0.5, 0.3, 0.2])
+    weights = dirichlet_draws(alphas, 20_000)
+    np.testing.assert_allclose(weights.sum(axis=1), 1.0, rtol=1e-12)
+    # Nearly all the weight falls on one indicator, each as often as its share says.
+    assert (weights.max(axis=1) > 0.999).mean() > 0.99
+    share_largest = np.bincount(weights.argmax(axis=1), minlength=3) / weights.shape[0]
+    assert np.abs(share_largest - np.array([0.5, 0.3, 0.2])).max() < 0.02
+
+
 def test_draws_do_not_depend_on_chunks_or_threads():
     dataset = load_dataset()
     threads = numba.get_num_threads()
@@ -98,3 +115,15 @@ def test_draws_do_not_depend_on_chunks_or_threads():
         np.testing.assert_array_equal(first.lows, other.lows)
         np.testing.assert_array_equal(first.on_floor, other.on_floor)
         np.testing.assert_allclose(first.sums, other.sums, rtol=1e-12)
+
+
+def test_a_seed_beyond_64_bits_is_refused_and_the_largest_runs():
+    from click.testing import CliRunner
+
+    from dsg.cli import main
+
+    too_large = CliRunner().invoke(main, ["montecarlo", "--samples", "100", "--seed", str(2**64)])
+    assert too_large.exit_code == 2
+    assert f"--seed: a seed of {2**64}; expected at most {2**63 - 1}" in too_large.output
+    largest = CliRunner().invoke(main, ["montecarlo", "--samples", "100", "--seed", str(2**63 - 1)])
+    assert largest.exit_code == 0, largest.output

@@ -7,8 +7,8 @@ on the floor, and the histogram the percentiles come from). Every contender retu
 same :class:`Summaries`, and the tests check that they agree.
 
 (a) the numba batch engine on all cores; (b) the same on one core; (c) the fastest plain
-NumPy we could write for it: chunks of scenarios, every buffer made once, ``out=`` for each
-step, the histogram by ``bincount``; (d) polars as one lazy query over scenario x council
+NumPy we could write for it: chunks of scenarios laid out council by council, every buffer
+made once, ``out=`` for each step, the histogram by ``bincount``; (d) polars as one lazy query over scenario x council
 rows, the way a data analyst would put it to a query engine; (e) polars one scenario at a
 time, a DataFrame pipeline per scenario, the way a spreadsheet is recalculated. Each is
 timed as the median of several runs, on as many scenarios as it can settle in a few
@@ -66,15 +66,16 @@ class Summaries:
 
 
 def check_job(batch: batches.Batch) -> None:
-    """The contenders other than numba settle the bench job only: no cap, no self-funded
-    floor, no given notional Band D, one set of shares."""
+    """The contenders other than numba settle the bench job only: an external floor, no cap,
+    no given notional Band D, one set of shares."""
     if (
         batch.shares.ndim != 2
+        or np.isnan(batch.floor_percent).any()
         or not np.isnan(batch.cap_percent).all()
         or batch.self_funded.any()
         or not np.isnan(batch.notional_band_d).all()
     ):
-        raise ValueError("the bench contenders settle external floors without caps only")
+        raise ValueError("the bench contenders settle external floors, without caps, only")
 
 
 # --------------------------------------------------------------------------- (a), (b) numba
@@ -91,52 +92,55 @@ def numba_summaries(inputs: Inputs, batch: batches.Batch) -> Summaries:
 
 def numpy_summaries(inputs: Inputs, batch: batches.Batch, chunk: int = 4096) -> Summaries:
     """The job in vectorised NumPy: whole-array steps over a chunk of scenarios at a time,
-    into buffers made once."""
+    into buffers made once. Arrays are council by council (councils x scenarios), as the
+    kernel lays them out, so each council's sums, bounds and counts run along memory."""
     check_job(batch)
     councils = len(inputs.councils)
     size = min(chunk, batch.size)
-    ssa, work, topup = (np.empty((size, councils)) for _ in range(3))
-    positions = np.empty((size, councils), dtype=np.int64)
+    ssa, work, topup = (np.empty((councils, size)) for _ in range(3))
+    positions = np.empty((councils, size), dtype=np.int64)
     band_d, floor_factor = np.empty(size), np.empty(size)
-    offsets = np.arange(councils) * HIST_BINS
-    base, taxbase, scale = inputs.base, inputs.taxbase, 100.0 / inputs.base
-    sum_taxbase = taxbase.sum()
+    offsets = (np.arange(councils) * HIST_BINS)[:, None]
+    shares = np.ascontiguousarray(inputs.shares.T)
+    fixed, base, taxbase = inputs.fixed[:, None], inputs.base[:, None], inputs.taxbase[:, None]
+    scale = 100.0 / base
+    sum_taxbase = inputs.taxbase.sum()
     sums, lows, highs = np.zeros(councils), np.full(councils, np.inf), np.full(councils, -np.inf)
     on_floor = np.zeros(councils, dtype=np.int64)
     histogram = np.zeros(councils * HIST_BINS, dtype=np.int64)
     for start in range(0, batch.size, size):
         stop = min(start + size, batch.size)
         m = stop - start
-        s, w, t, p, b, f = ssa[:m], work[:m], topup[:m], positions[:m], band_d[:m], floor_factor[:m]
-        np.matmul(batch.indicator_pounds[start:stop], inputs.shares, out=s)
-        s += inputs.fixed
-        np.sum(s, axis=1, out=b)
+        s, w, t, p, b, f = ssa[:, :m], work[:, :m], topup[:, :m], positions[:, :m], band_d[:m], floor_factor[:m]
+        np.matmul(shares, batch.indicator_pounds[start:stop].T, out=s)
+        s += fixed
+        np.sum(s, axis=0, out=b)
         b -= batch.aef_total[start:stop]
         b /= sum_taxbase
         ok = b >= 0.0
+        settled = bool(ok.all())
         np.divide(batch.floor_percent[start:stop], 100.0, out=f)
         f += 1.0
-        np.nan_to_num(f, copy=False, nan=-np.inf)
-        np.multiply(b[:, None], taxbase, out=w)
+        np.multiply(taxbase, b, out=w)
         np.subtract(s, w, out=w)  # formula AEF
-        np.multiply(f[:, None], base, out=t)
+        np.multiply(base, f, out=t)
         t -= w
         np.maximum(t, 0.0, out=t)  # floor top-up
         w += t
         w -= base
         w *= scale  # % change
-        rows = w if ok.all() else w[ok]
-        sums += rows.sum(axis=0)
-        np.minimum(lows, rows.min(axis=0, initial=np.inf), out=lows)
-        np.maximum(highs, rows.max(axis=0, initial=-np.inf), out=highs)
-        on_floor += (t[ok] >= batches.FLOOR_EPSILON).sum(axis=0)
+        rows, tops = (w, t) if settled else (w[:, ok], t[:, ok])
+        sums += rows.sum(axis=1)
+        np.minimum(lows, rows.min(axis=1, initial=np.inf), out=lows)
+        np.maximum(highs, rows.max(axis=1, initial=-np.inf), out=highs)
+        on_floor += np.count_nonzero(tops >= batches.FLOOR_EPSILON, axis=1)
         w -= HIST_LOW
         w *= HIST_SCALE
         np.floor(w, out=w)
         np.clip(w, 0, HIST_BINS - 1, out=w)
         p[...] = w
         p += offsets
-        histogram += np.bincount(p[ok].ravel(), minlength=histogram.size)
+        histogram += np.bincount((p if settled else p[:, ok]).ravel(), minlength=histogram.size)
     return Summaries(batch.size, sums, lows, highs, on_floor, histogram.reshape(councils, HIST_BINS))
 
 

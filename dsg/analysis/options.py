@@ -16,6 +16,8 @@ MEASURES = ("aef", "rsg")
 TARGETS = ("floor-cost", "min-pct", "council-aef", "on-floor")
 # Ten billion settlements take hours on this engine; more is a mistake, not a plan.
 MAX_SAMPLES = 10_000_000_000
+# Seeds are 64-bit integers in the kernel; a signed one keeps every seed one type.
+MAX_SEED = 2**63 - 1
 # A sweep is a table for people to read; more steps than this is a Monte Carlo's job.
 MAX_STEPS = 1001
 # Fewer scenarios than this and a timing measures Python's overheads, not the engines.
@@ -41,6 +43,8 @@ def montecarlo_option_problems(samples: int, seed: int, concentration: float, in
         problems.append(Problem("--samples", "not_positive", params={"value": samples}))
     if seed < 0:
         problems.append(Problem("--seed", "negative", params={"value": seed}))
+    elif seed > MAX_SEED:
+        problems.append(Problem("--seed", "seed_too_large", params={"value": seed, "most": MAX_SEED}))
     if not (math.isfinite(concentration) and concentration > 0):
         problems.append(Problem("--concentration", "not_positive", params={"value": concentration}))
     if not 0 <= indicator_noise < 100:

@@ -160,7 +160,10 @@ def draw_chunks(
     alphas = dirichlet_parameters(inputs, concentration)
     for first in range(0, samples, size):
         n = min(size, samples - first)
-        draw_kernel(seed, first, inputs.service_totals, alphas, raw, float(noise), pounds[:n], gammas[:n], shares[:n])
+        with np.errstate(over="ignore"):  # the generator's 64-bit products wrap by design (plain Python, no JIT)
+            draw_kernel(
+                seed, first, inputs.service_totals, alphas, raw, float(noise), pounds[:n], gammas[:n], shares[:n]
+            )
         yield batches.repeat(inputs, n, indicator_pounds=pounds[:n], shares=shares[:n] if noise > 0 else inputs.shares)
 
 

@@ -9,7 +9,7 @@ not grow with N.
 
 Determinism: scenarios are cut into chunks, each chunk into a fixed number of blocks, and
 partial sums are added in block order, so the results do not depend on the number of threads.
-Random inputs (Monte Carlo) are drawn per chunk from a generator seeded by (seed, chunk).
+Random inputs (Monte Carlo) come from dsg.formula.draws, keyed by (seed, scenario index).
 """
 
 from __future__ import annotations
@@ -64,7 +64,6 @@ class Batch:
     indicator_pounds: np.ndarray
     aef_total: np.ndarray
     notional_band_d: np.ndarray
-    ndr_pool: np.ndarray
     floor_percent: np.ndarray
     cap_percent: np.ndarray
     self_funded: np.ndarray
@@ -83,7 +82,6 @@ BATCH_FIELDS = (
     "indicator_pounds",
     "aef_total",
     "notional_band_d",
-    "ndr_pool",
     "floor_percent",
     "cap_percent",
     "self_funded",
@@ -97,7 +95,6 @@ def repeat(inputs: Inputs, n: int, **changes) -> Batch:
         "indicator_pounds": np.tile(inputs.indicator_pounds, (n, 1)),
         "aef_total": np.full(n, inputs.aef_total),
         "notional_band_d": np.full(n, inputs.notional_band_d),
-        "ndr_pool": np.full(n, inputs.ndr_pool),
         "floor_percent": np.full(n, inputs.floor_percent),
         "cap_percent": np.full(n, inputs.cap_percent),
         "self_funded": np.full(n, inputs.self_funded),
@@ -116,8 +113,9 @@ def lane_count(councils: int) -> int:
     return WIDE_LANES if councils <= WIDE_UP_TO else NARROW_LANES
 
 
-# Histograms of one slot (a thread's share of the work) may take this much memory; with many
-# councils fewer slots run in parallel rather than exhaust memory.
+# The slots' histograms together (one slot: a thread's share of the work) take at most this
+# much memory when they can; with many councils fewer slots run in parallel rather than
+# exhaust memory (one slot always runs, whatever its size).
 HISTOGRAM_BUDGET = 512 * 2**20
 
 
@@ -129,10 +127,8 @@ def batch_kernel(
     fixed,
     taxbase,
     base,
-    ndr_share,
     aef_total,
     notional_band_d,
-    ndr_pool,
     floor_percent,
     cap_percent,
     self_funded,
@@ -352,7 +348,7 @@ def settle_many(inputs: Inputs, batch: Batch) -> dict[str, np.ndarray]:
         np.empty((slots, 0)),
         np.empty((slots, 0)),
         np.empty((slots, 0), dtype=np.int64),
-        np.empty((slots, 0, 0), dtype=np.int32),
+        np.empty((slots, 0, 0), dtype=np.int64),
         np.empty(slots, dtype=np.int64),
     )
     figures = np.stack([result[name] for name in ("aef", "floor_topup", "pct_change")])
@@ -364,7 +360,7 @@ def settle_many(inputs: Inputs, batch: Batch) -> dict[str, np.ndarray]:
 def slot_count(councils: int, bins: int = HIST_BINS) -> int:
     """How many parallel slots a run uses: one per thread, fewer when the slots' histograms
     would pass :data:`HISTOGRAM_BUDGET` (thousands of councils)."""
-    per_slot = max(councils * bins * 4, 1)
+    per_slot = max(councils * bins * 8, 1)
     return max(1, min(thread_count(), HISTOGRAM_BUDGET // per_slot))
 
 
@@ -377,10 +373,8 @@ def run_kernel(inputs: Inputs, batch: Batch, keep_matrix: bool, *outputs) -> Non
         inputs.fixed,
         inputs.taxbase,
         inputs.base,
-        inputs.ndr_share,
         batch.aef_total,
         batch.notional_band_d,
-        batch.ndr_pool,
         batch.floor_percent,
         batch.cap_percent,
         batch.self_funded,
@@ -400,8 +394,8 @@ class Summary:
 
     councils: int
     count: int = 0
-    # Chunks in which a settled % change was not finite or beyond RESULT_LIMIT: the summary
-    # is then not to be shown (dsg.analysis.robustness refuses it).
+    # 1 once a settled % change was not finite or beyond RESULT_LIMIT: the summary is then
+    # not to be shown (dsg.analysis.robustness refuses it).
     implausible: int = 0
     slots: int = 0
     # Made by __post_init__ for ``councils`` and ``slots``.
@@ -419,8 +413,9 @@ class Summary:
         self.slot_lows = np.full(shape, np.inf)
         self.slot_highs = np.full(shape, -np.inf)
         self.slot_on_floor = np.zeros(shape, dtype=np.int64)
-        # int32 counts: a slot would need 2^31 samples of one council in one bin to overflow.
-        self.slot_histogram = np.zeros((*shape, HIST_BINS), dtype=np.int32)
+        # 64-bit counts: a council on the floor puts half its samples in one bin, and a run
+        # may have 10^10 samples.
+        self.slot_histogram = np.zeros((*shape, HIST_BINS), dtype=np.int64)
         self.slot_failed = np.zeros(self.slots, dtype=np.int64)
 
     @property
@@ -484,7 +479,7 @@ def summarise_chunk(inputs: Inputs, batch: Batch, summary: Summary) -> None:
     lows, highs = summary.slot_lows, summary.slot_highs
     reached = np.isfinite(lows) | np.isfinite(highs)
     if not np.isfinite(sums).all() or (reached & (implausible(lows) | implausible(highs))).any():
-        summary.implausible += 1
+        summary.implausible = 1
     for block in range(BLOCKS):
         summary.sums += sums[block]
     summary.count += batch.size

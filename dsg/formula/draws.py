@@ -8,8 +8,8 @@ a well-tested 64-bit hash that passes the usual statistical batteries as a count
 generator; 53 bits of each output make a uniform number in (0, 1).
 
 Random weights are Dirichlet, drawn as independent gamma variates (Marsaglia and Tsang's
-method, boosted for shapes below 1, on normal numbers from Marsaglia's polar method) divided
-by their sum; each service's total times its
+method, boosted for shapes below 1 and then kept as logarithms, on normal numbers from
+Marsaglia's polar method) divided by their sum; each service's total times its
 weights is added straight into the scenario's £ per indicator, so no weight matrix is kept.
 """
 
@@ -72,16 +72,10 @@ def normal_pair(key, counter):
 
 
 @jit(cache=True, nogil=True)
-def gamma(shape, key, counter, spare):
-    """A Gamma(shape, 1) number (shape > 0), the next counter and the normal number left over
-    (NaN when none): Marsaglia and Tsang (2000), with Gamma(shape) = Gamma(shape + 1) x
-    U^(1 / shape) for shapes below 1. Normal numbers come in pairs; the second waits in
-    ``spare`` for the next call."""
-    boost = 1.0
-    if shape < 1.0:
-        boost = uniform(key, counter) ** (1.0 / shape)
-        counter += 1
-        shape += 1.0
+def gamma_variate(shape, key, counter, spare):
+    """A Gamma(shape, 1) number for shape >= 1 (Marsaglia and Tsang, 2000), the next counter
+    and the normal number left over (NaN when none). Normal numbers come in pairs; the second
+    waits in ``spare`` for the next call."""
     d = shape - 1.0 / 3.0
     c = 1.0 / math.sqrt(9.0 * d)
     while True:
@@ -96,7 +90,17 @@ def gamma(shape, key, counter, spare):
         u = uniform(key, counter)
         counter += 1
         if u < 1.0 - 0.0331 * x * x * x * x or math.log(u) < 0.5 * x * x + d * (1.0 - v + math.log(v)):
-            return d * v * boost, counter, spare
+            return d * v, counter, spare
+
+
+@jit(cache=True, nogil=True)
+def log_gamma_variate(shape, key, counter, spare):
+    """The logarithm of a Gamma(shape, 1) number for shape < 1, as Gamma(shape + 1) x
+    U^(1 / shape): logarithms, because with a shape of 0.001 the number itself is often
+    below the smallest double."""
+    log_boost = math.log(uniform(key, counter)) / shape
+    value, counter, spare = gamma_variate(shape + 1.0, key, counter + 1, spare)
+    return math.log(value) + log_boost, counter, spare
 
 
 @jit(cache=True, nogil=True, parallel=True)
@@ -122,17 +126,38 @@ def draw_kernel(seed, first, service_totals, alphas, raw, noise, pounds, gammas,
             for k in range(n_indicators):
                 if alphas[s, k] > 0.0:
                     used += 1
+            if used == 1:  # one indicator: its weight stays 1
+                for k in range(n_indicators):
+                    if alphas[s, k] > 0.0:
+                        pounds[j, k] += service_totals[s]
+                continue
+            # Each weight is a gamma number over their sum. With a shape below 1 they are
+            # taken as logarithms less the largest, so that none underflows to 0 and the
+            # service's money is never lost.
+            small = False
+            for k in range(n_indicators):
+                if 0.0 < alphas[s, k] < 1.0:
+                    small = True
+            largest = -math.inf
+            for k in range(n_indicators):
+                if alphas[s, k] > 0.0:
+                    if small:
+                        if alphas[s, k] < 1.0:
+                            gammas[j, k], counter, spare = log_gamma_variate(alphas[s, k], key, counter, spare)
+                        else:
+                            value, counter, spare = gamma_variate(alphas[s, k], key, counter, spare)
+                            gammas[j, k] = math.log(value)
+                        largest = max(largest, gammas[j, k])
+                    else:
+                        gammas[j, k], counter, spare = gamma_variate(alphas[s, k], key, counter, spare)
             total = 0.0
             for k in range(n_indicators):
-                gammas[j, k] = 0.0
                 if alphas[s, k] > 0.0:
-                    if used == 1:
-                        gammas[j, k] = 1.0
-                    else:
-                        gammas[j, k], counter, spare = gamma(alphas[s, k], key, counter, spare)
+                    if small:
+                        gammas[j, k] = math.exp(gammas[j, k] - largest)
                     total += gammas[j, k]
             for k in range(n_indicators):
-                if gammas[j, k] > 0.0:
+                if alphas[s, k] > 0.0:
                     pounds[j, k] += service_totals[s] * (gammas[j, k] / total)
         if noise > 0.0:
             for k in range(n_indicators):

@@ -133,7 +133,6 @@ def settle_into(
     self_funded,
     out,
     scalars,
-    with_rank=True,
 ):
     n_indicators = shares.shape[0]
 
@@ -185,11 +184,8 @@ def settle_into(
     np.multiply(out[CHANGE], 100.0 / base, out=out[PCT_CHANGE])
 
     # Rank 1 = largest pct_change; a stable sort keeps ties in council order.
-    if with_rank:
-        order = np.argsort(-np.round(out[PCT_CHANGE], RANK_DECIMALS), kind="stable")
-        out[RANK, order] = np.arange(1.0, len(order) + 1.0)
-    else:
-        out[RANK] = np.nan
+    order = np.argsort(-np.round(out[PCT_CHANGE], RANK_DECIMALS), kind="stable")
+    out[RANK, order] = np.arange(1.0, len(order) + 1.0)
 
     scalars[BAND_D] = band_d
     scalars[TOTAL] = total
