@@ -128,12 +128,21 @@ def test_the_branch_free_pass_is_the_single_settlement_to_the_last_bit(inputs):
         assert np.array_equal(summary.on_floor, (out[kernels.FLOOR_TOPUP] >= 0.5).astype(np.int64)), j
 
 
-def test_histogram_counts_do_not_overflow(inputs):
+def test_histogram_counts_move_to_64_bits_before_they_could_overflow(inputs, monkeypatch):
     # A council on the floor puts about half its samples in one bin; a run may have 10^10.
     summary = batches.Summary(len(inputs.councils))
     summary.slot_histogram[0, 0, 7000] = 2**31 - 10
+    summary.unflushed = 2**31 - 10  # as if that many scenarios had been settled
     batches.summarise_chunk(inputs, batches.repeat(inputs, 100), summary)
+    assert summary.histogram[0, 7000] == 2**31 - 10
     assert summary.histogram.sum(axis=1)[0] == 2**31 - 10 + 100
+    # Flushing more often changes nothing in the counts.
+    batch = random_batch(inputs, 3000, seed=8)
+    whole = batches.summarise(inputs, [batch.part(0, 1000), batch.part(1000, 3000)])
+    monkeypatch.setattr(batches, "FLUSH_AT", 1500)
+    flushed = batches.summarise(inputs, [batch.part(0, 1000), batch.part(1000, 3000)])
+    assert flushed.histogram_total.sum() > 0
+    np.testing.assert_array_equal(whole.histogram, flushed.histogram)
 
 
 def test_numpy_batch_reference_matches_the_single_reference(inputs):

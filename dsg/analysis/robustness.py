@@ -167,7 +167,10 @@ def draw_chunks(
         yield batches.repeat(inputs, n, indicator_pounds=pounds[:n], shares=shares[:n] if noise > 0 else inputs.shares)
 
 
-# The largest a chunk's per-scenario shares may be (with indicator noise).
+# A chunk's draws (£ per indicator and scratch) take at most CHUNK_BYTES, and its
+# per-scenario shares (with indicator noise) at most NOISY_CHUNK_BYTES.
+CHUNK_BYTES = 32 * 2**20
+MAX_CHUNK = 262_144
 NOISY_CHUNK_BYTES = 64 * 2**20
 
 
@@ -177,15 +180,20 @@ def montecarlo(
     seed: int = 0,
     concentration: float = 200.0,
     indicator_noise: float = 0.0,
-    chunk: int = batches.DEFAULT_CHUNK,
+    chunk: int | None = None,
     progress=None,
 ) -> MonteCarlo:
     """Settle ``samples`` scenarios whose weights are drawn, service by service, from a
     Dirichlet centred on the dataset's weights (larger ``concentration``: closer to them),
-    with optional +/- ``indicator_noise`` % on every indicator value."""
+    with optional +/- ``indicator_noise`` % on every indicator value. ``chunk`` scenarios are
+    drawn and settled at a time (by default as many as CHUNK_BYTES of draws hold); the
+    figures do not depend on it."""
     raise_if(montecarlo_option_problems(samples, seed, concentration, indicator_noise))
     inputs = to_inputs(dataset)
     raw = np.array([indicator_values(dataset, k) for k in inputs.indicators])
+    if chunk is None:
+        # Large chunks: each one starts the parallel kernels once, which costs time.
+        chunk = min(MAX_CHUNK, max(batches.LANES_MIN, CHUNK_BYTES // (16 * len(inputs.indicators))))
     if indicator_noise > 0:
         # Each scenario then has its own shares (indicators x councils): fewer per chunk, so
         # that a chunk stays within NOISY_CHUNK_BYTES however large the dataset.

@@ -46,7 +46,6 @@ HIST_BINS = int(round((HIST_HIGH - HIST_LOW) / HIST_WIDTH))
 HIST_SCALE = 1.0 / HIST_WIDTH  # bins per percentage point (100): a product, not a division
 # Blocks per chunk: fixed, so that the order of partial sums never depends on threads.
 BLOCKS = 64
-DEFAULT_CHUNK = 65_536
 # Summaries keep the full matrix up to this many scenarios x councils.
 MATRIX_LIMIT = 5_000_000
 FLOOR_EPSILON = ON_FLOOR_POUNDS  # the one "on the floor" threshold, as a constant numba can read
@@ -107,6 +106,7 @@ def repeat(inputs: Inputs, n: int, **changes) -> Batch:
 # inner one, so that each step is the same arithmetic on many numbers at once (SIMD). Wide
 # tiles suit Wales; with hundreds of councils a tile's per-council arrays must stay in cache.
 WIDE_LANES, NARROW_LANES, WIDE_UP_TO = 128, 32, 200
+LANES_MIN = NARROW_LANES
 
 
 def lane_count(councils: int) -> int:
@@ -348,7 +348,7 @@ def settle_many(inputs: Inputs, batch: Batch) -> dict[str, np.ndarray]:
         np.empty((slots, 0)),
         np.empty((slots, 0)),
         np.empty((slots, 0), dtype=np.int64),
-        np.empty((slots, 0, 0), dtype=np.int64),
+        np.empty((slots, 0, 0), dtype=np.int32),
         np.empty(slots, dtype=np.int64),
     )
     figures = np.stack([result[name] for name in ("aef", "floor_topup", "pct_change")])
@@ -360,7 +360,7 @@ def settle_many(inputs: Inputs, batch: Batch) -> dict[str, np.ndarray]:
 def slot_count(councils: int, bins: int = HIST_BINS) -> int:
     """How many parallel slots a run uses: one per thread, fewer when the slots' histograms
     would pass :data:`HISTOGRAM_BUDGET` (thousands of councils)."""
-    per_slot = max(councils * bins * 8, 1)
+    per_slot = max(councils * bins * 4, 1)
     return max(1, min(thread_count(), HISTOGRAM_BUDGET // per_slot))
 
 
@@ -404,6 +404,8 @@ class Summary:
     slot_highs: np.ndarray = field(init=False)
     slot_on_floor: np.ndarray = field(init=False)
     slot_histogram: np.ndarray = field(init=False)
+    histogram_total: np.ndarray = field(init=False)
+    unflushed: int = field(init=False)
     slot_failed: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
@@ -413,9 +415,11 @@ class Summary:
         self.slot_lows = np.full(shape, np.inf)
         self.slot_highs = np.full(shape, -np.inf)
         self.slot_on_floor = np.zeros(shape, dtype=np.int64)
-        # 64-bit counts: a council on the floor puts half its samples in one bin, and a run
-        # may have 10^10 samples.
-        self.slot_histogram = np.zeros((*shape, HIST_BINS), dtype=np.int64)
+        # 32-bit counts in the slots, half the memory of 64 (what keeps thousands of councils
+        # in cache), added into 64-bit totals before any bin could pass 2^31 (see FLUSH_AT).
+        self.slot_histogram = np.zeros((*shape, HIST_BINS), dtype=np.int32)
+        self.histogram_total = np.zeros((self.councils, HIST_BINS), dtype=np.int64)
+        self.unflushed = 0
         self.slot_failed = np.zeros(self.slots, dtype=np.int64)
 
     @property
@@ -436,7 +440,13 @@ class Summary:
 
     @property
     def histogram(self) -> np.ndarray:
-        return self.slot_histogram.sum(axis=0, dtype=np.int64)
+        return self.histogram_total + self.slot_histogram.sum(axis=0, dtype=np.int64)
+
+    def flush(self) -> None:
+        """Move the slots' 32-bit counts into the 64-bit totals."""
+        self.histogram_total += self.slot_histogram.sum(axis=0, dtype=np.int64)
+        self.slot_histogram[...] = 0
+        self.unflushed = 0
 
     @property
     def mean(self) -> np.ndarray:
@@ -458,6 +468,8 @@ class Summary:
 
 def summarise_chunk(inputs: Inputs, batch: Batch, summary: Summary) -> None:
     """Add one chunk of scenarios to a summary (block partials added in block order)."""
+    if summary.unflushed + batch.size > FLUSH_AT:
+        summary.flush()
     sums = np.empty((BLOCKS, summary.councils))
     run_kernel(
         inputs,
@@ -483,8 +495,11 @@ def summarise_chunk(inputs: Inputs, batch: Batch, summary: Summary) -> None:
     for block in range(BLOCKS):
         summary.sums += sums[block]
     summary.count += batch.size
+    summary.unflushed += batch.size
 
 
+# A slot's bin holds at most as many counts as scenarios settled since the last flush.
+FLUSH_AT = 2**31 - 1
 NO_MATRIX = np.empty((0, 0))
 NO_STATUS = np.empty(0)
 
