@@ -106,7 +106,6 @@ def repeat(inputs: Inputs, n: int, **changes) -> Batch:
 # inner one, so that each step is the same arithmetic on many numbers at once (SIMD). Wide
 # tiles suit Wales; with hundreds of councils a tile's per-council arrays must stay in cache.
 WIDE_LANES, NARROW_LANES, WIDE_UP_TO = 128, 32, 200
-LANES_MIN = NARROW_LANES
 
 
 def lane_count(councils: int) -> int:
