@@ -23,8 +23,9 @@ from click.testing import CliRunner
 
 import dsg.formula.dataset as dataset_module
 from dsg.cli import main
-from dsg.errors import Problem
+from dsg.errors import InputError, Problem
 from dsg.formula import inputs
+from dsg.formula.dataset import load_dataset
 from dsg.formula.inputs import CSV_LIMIT, MAX_DEPTH, TOML_LIMIT, depth_of, parse_toml, read_input
 from tests.conftest import TOY_FILES
 
@@ -424,3 +425,16 @@ def test_hostile_files_in_welsh(make_toy, tmp_path, out):
 def test_every_kind_of_special_file_has_words(code):
     for lang in ("en", "cy"):
         assert "TOML" in Problem("x.toml", code, params={"format": "TOML"}).render(lang)
+
+
+def test_a_million_bad_rows_list_twenty_and_count_the_rest(make_toy):
+    """Every problem at once, but not a flood: the first 20 of a kind, then how many more."""
+    rows = "".join("A,pop,100\n" for _ in range(200_000))
+    data = make_toy(indicators_csv=TOY_FILES["indicators.csv"] + rows)
+    with pytest.raises(InputError) as caught:
+        load_dataset(data)
+    problems = caught.value.problems
+    duplicates = [p for p in problems if p.code == "duplicate_row"]
+    assert len(duplicates) == 20 and duplicates[0].row == 11
+    more = [p.render("en") for p in problems if p.code == "more_of_this_kind"]
+    assert more == [f"{data}/indicators.csv: and 199,980 more problems like the last 20 in this file, not listed"]

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import polars as pl
 
-from dsg.errors import InputError, Problem, raise_if
+from dsg.errors import InputError, Problem, Problems, raise_if
 from dsg.formula.inputs import CSV_LIMIT, TOML_LIMIT, parse_toml, read_input
 from dsg.formula.params import WEIGHT_TOLERANCE, Settlement, check_number, finite_sum, parse_settlement
 
@@ -273,7 +273,7 @@ def load_dataset(path: str | Path | None = None) -> Dataset:
         if not directory.is_dir():
             raise InputError([Problem(prefix, "not_a_directory")])
 
-    problems: list[Problem] = []
+    problems: list[Problem] = Problems()
     raw: dict[str, bytes] = {}
     for name in ("dataset.toml", *FILES):
         # Only a name that does not exist is an absent optional file: a folder, a pipe or a

@@ -18,7 +18,7 @@ import hashlib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from dsg.errors import InputError, Problem
+from dsg.errors import InputError, Problem, Problems
 from dsg.formula.inputs import TOML_LIMIT, parse_toml, read_input
 from dsg.formula.params import REMOVABLE, WEIGHT_TOLERANCE, check_number, finite_sum, is_remove, toml_literal
 
@@ -330,7 +330,7 @@ def load_scenario(path: str | Path) -> Scenario:
     :func:`apply_scenario` with the rest.
     """
     label = str(path)
-    problems: list[Problem] = []
+    problems: list[Problem] = Problems()
     data = read_input(Path(path), label, problems, limit=TOML_LIMIT, kind="TOML")
     table = parse_toml(data, label, problems) if data is not None else None
     if data is None or table is None:
@@ -340,7 +340,7 @@ def load_scenario(path: str | Path) -> Scenario:
 
 def parse_scenario(table: dict, label: str = "scenario", sha256: str = "") -> Scenario:
     """Check the shape of a scenario table (types, numbers, known keys), keeping the problems."""
-    problems: list[Problem] = []
+    problems = Problems()
     for key in table:
         if key not in SCENARIO_KEYS:
             problems.append(Problem(label, "unknown_key", key=key, params={"allowed": ", ".join(SCENARIO_KEYS)}))
@@ -403,7 +403,7 @@ def parse_scenario(table: dict, label: str = "scenario", sha256: str = "") -> Sc
         refused_indicators=tuple(refused_indicators),
         source=label,
         sha256=sha256,
-        problems=tuple(problems),
+        problems=tuple(problems.complete()),
     )
 
 
