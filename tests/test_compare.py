@@ -75,7 +75,7 @@ def test_parts_add_up_to_the_total_to_the_penny(method, measure):
         },
     )
     result = decompose(baseline, scenario, method, measure)
-    assert set(result.causes) == {"services", "weights", "taxbase", "ndr", "floor_cap"}
+    assert set(result.causes) == {"services", "weights", "quantum", "ndr", "floor_cap"}
     parts = sum(result.parts[cause].to_numpy() for cause in result.causes)
     total = scenario.councils[measure].to_numpy() - baseline.councils[measure].to_numpy()
     assert np.abs(parts - total).max() < 0.005
@@ -98,7 +98,7 @@ def test_shapley_does_not_depend_on_the_order_of_causes(monkeypatch):
     for order in itertools.islice(itertools.permutations(decompose_module.CAUSES), 1, 4):
         monkeypatch.setattr(decompose_module, "CAUSES", order)
         again = decompose(baseline, scenario, "shapley").parts
-        for cause in ("services", "taxbase", "floor_cap"):
+        for cause in ("services", "quantum", "floor_cap"):
             np.testing.assert_allclose(again[cause], first[cause], atol=1e-6)
 
 
@@ -151,3 +151,75 @@ def test_by_region_adds_up_to_wales(tmp_path):
     assert regions["councils"].to_list() == [6, 2, 4, 10]
     assert regions["aef"].sum() == pytest.approx(comparison.scenarios[0].councils["aef"].sum())
     assert comparison.by_region("cy")["region"][0] == "Gogledd Cymru"
+
+
+def next_year(tmp_path):
+    """The embedded dataset as 'last year', and a 'this year' folder in which every kind of
+    input has moved: indicator data, tax base, a service total, base, NDR and the AEF total."""
+    import shutil
+
+    from dsg.formula.dataset import embedded_dataset_dir
+
+    last, this = tmp_path / "2025-26", tmp_path / "2026-27"
+    shutil.copytree(str(embedded_dataset_dir()), last)
+    shutil.copytree(last, this)
+
+    def edit(name, change):
+        path = this / name
+        path.write_text(change(path.read_text(encoding="utf-8")), encoding="utf-8")
+
+    def scale_rows(text, prefix, column, factor):
+        lines = text.splitlines()
+        header = lines[0].split(",")
+        at = header.index(column)
+        out = [lines[0]]
+        for index, line in enumerate(lines[1:]):
+            cells = line.split(",")
+            if line.startswith(prefix) or prefix in cells:
+                cells[at] = f"{float(cells[at]) * (factor + 0.002 * (index % 7)):.2f}"
+            out.append(",".join(cells))
+        return "\n".join(out) + "\n"
+
+    edit("indicators.csv", lambda t: scale_rows(t, "population", "value", 1.01))
+    edit("indicators.csv", lambda t: scale_rows(t, "ct_band_d_equivalents", "value", 1.02))
+    edit("services.csv", lambda t: t.replace("School Services,2974926840", "School Services,3074926840"))
+    edit("base.csv", lambda t: scale_rows(t, "W0600001", "base_aef", 1.03))
+    edit("dataset.toml", lambda t: t.replace("aef_total = 6130842000", "aef_total = 6330842000"))
+    edit("dataset.toml", lambda t: t.replace("ndr_pool = 1100000000", "ndr_pool = 1150000000"))
+    return last, this
+
+
+@pytest.mark.parametrize("method", ["shapley", "sequential"])
+def test_year_on_year_splits_the_change_by_every_cause(tmp_path, method):
+    """Two dataset folders compare council by council, and the change splits into indicator
+    data, tax base, service totals, base, NDR and the quantum, adding up to the penny."""
+    from dsg.analysis.decompose import decompose_comparison
+
+    last, this = next_year(tmp_path)
+    comparison = compare_files([this], baseline=last)
+    (result,) = decompose_comparison(comparison, method, "rsg")
+    assert set(result.causes) == {"indicators", "taxbase", "services", "base", "ndr", "quantum"}
+    parts = sum(result.parts[cause].to_numpy() for cause in result.causes)
+    total = comparison.scenarios[0].councils["rsg"].to_numpy() - comparison.baseline.councils["rsg"].to_numpy()
+    assert np.abs(parts - total).max() < 0.005
+    if method == "shapley":
+        assert result.settlements == 2**6
+        # Averaged over every order, each cause moves someone (the base only through the
+        # floor: in the sequential order the quantum has already lifted everyone off it).
+        for cause in result.causes:
+            assert np.abs(result.parts[cause].to_numpy()).max() > 1000, cause
+
+
+def test_datasets_with_different_councils_are_refused(tmp_path):
+    from dsg.errors import InputError
+
+    last, this = next_year(tmp_path)
+    councils = (this / "councils.csv").read_text(encoding="utf-8").replace("W06000023", "W06000099")
+    (this / "councils.csv").write_text(councils, encoding="utf-8")
+    for name in ("base.csv", "indicators.csv", "fixed.csv", "grants.csv"):
+        path = this / name
+        if path.exists():
+            path.write_text(path.read_text(encoding="utf-8").replace("W06000023", "W06000099"), encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        compare_files([this], baseline=last)
+    assert "W06000099" in caught.value.render("en") or "W06000023" in caught.value.render("en")
