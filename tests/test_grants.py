@@ -319,6 +319,7 @@ def test_decomposition_of_a_move_into_a_new_block(tmp_path):
     comparison = compare_files([scenario])
     for method in ("shapley", "sequential"):
         [parts] = decompose_comparison(comparison, method)
-        assert set(parts.causes) == {"services", "weights", "taxbase", "base"}
+        # The moved grant joins the AEF total (the quantum), a new service and the base.
+        assert set(parts.causes) == {"services", "weights", "quantum", "base"}
         total = sum(parts.parts[c].to_numpy() for c in parts.causes)
         np.testing.assert_allclose(total, parts.parts["total"].to_numpy(), atol=0.005)
