@@ -9,39 +9,78 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from dsg.errors import Problem
+from dsg.formula.names import council_aliases, find, suggestions
 
 if TYPE_CHECKING:
     from dsg.formula.dataset import Dataset
 
 
+def council_spellings(dataset: Dataset) -> dict[str, tuple[str, ...]]:
+    """Each council's code, names and short forms (dsg/data/aliases.toml), by code."""
+    aliases = council_aliases()
+    return {
+        code: (code, name_en, name_cy, *aliases.get(code, ()))
+        for code, name_en, name_cy in dataset.councils.select("ons_code", "name_en", "name_cy").iter_rows()
+    }
+
+
 def council_index(dataset: Dataset, query: str) -> int | None:
-    """Index of the council named by ONS code or English or Welsh name, any case (None if none is)."""
-    wanted = query.strip().casefold()
-    records = list(dataset.councils.iter_rows(named=True))
+    """Index of the council named by ONS code, English or Welsh name or short form, compared
+    without case, accents or punctuation (None if none is)."""
+    codes = dataset.council_codes
     # An ONS code first, so that a council named like another's code cannot take its place.
-    for columns in (("ons_code",), ("name_en", "name_cy")):
-        for index, record in enumerate(records):
-            if wanted in (record[c].casefold() for c in columns):
-                return index
-    return None
+    found = find(query, {code: (code,) for code in codes}) or find(query, council_spellings(dataset))
+    return codes.index(found) if found is not None else None
 
 
 def council_problems(dataset: Dataset, query: str, where: str = "COUNCIL") -> list[Problem]:
-    """A council name that names no council, as a problem (none if it does)."""
+    """A council name that names no council, as a problem with the nearest names (none if it
+    names one)."""
     if council_index(dataset, query) is not None:
         return []
-    names = ", ".join(dataset.councils["name_en"].to_list())
-    return [Problem(where, "unknown_council_name", params={"value": query, "allowed": names})]
+    names = dict(dataset.councils.select("ons_code", "name_en").iter_rows())
+    near = suggestions(query, council_spellings(dataset), lambda code: names[code])
+    if near:
+        return [Problem(where, "unknown_council_suggest", params={"value": query, "suggestions": " / ".join(near)})]
+    return [Problem(where, "unknown_council_name", params={"value": query, "allowed": ", ".join(names.values())})]
+
+
+def service_spellings(dataset: Dataset) -> dict[str, tuple[str, ...]]:
+    return {
+        service: (service, name_cy) for service, name_cy in dataset.services.select("service", "name_cy").iter_rows()
+    }
+
+
+def indicator_spellings(dataset: Dataset) -> dict[str, tuple[str, ...]]:
+    return {indicator: (indicator,) for indicator in dict.fromkeys(dataset.indicators["indicator"].to_list())}
+
+
+def service_named(dataset: Dataset, query: str) -> str | None:
+    """The service ``query`` names, in English or Welsh, without regard to case or accents."""
+    return find(query, service_spellings(dataset))
+
+
+def indicator_named(dataset: Dataset, query: str) -> str | None:
+    """The indicator ``query`` names, without regard to case, spaces or punctuation."""
+    return find(query, indicator_spellings(dataset))
 
 
 def name_problems(dataset: Dataset, service: str, indicator: str, where: tuple[str, str]) -> list[Problem]:
-    """A service and an indicator that the dataset does not have."""
+    """A service and an indicator that the dataset does not have, with the nearest names."""
     problems = []
-    if service not in dataset.services["service"].to_list():
-        problems.append(Problem(where[0], "unknown_service", params={"value": service}))
-    if indicator not in set(dataset.indicators["indicator"].to_list()):
-        problems.append(Problem(where[1], "unknown_indicator", params={"value": indicator}))
+    if service_named(dataset, service) is None:
+        problems.append(unknown(where[0], "service", service, service_spellings(dataset)))
+    if indicator_named(dataset, indicator) is None:
+        problems.append(unknown(where[1], "indicator", indicator, indicator_spellings(dataset)))
     return problems
+
+
+def unknown(where: str, kind: str, query: str, spellings: dict[str, tuple[str, ...]]) -> Problem:
+    """An unknown service or indicator, with "did you mean" when a name is near."""
+    near = suggestions(query, spellings)
+    if near:
+        return Problem(where, f"unknown_{kind}_suggest", params={"value": query, "suggestions": " / ".join(near)})
+    return Problem(where, f"unknown_{kind}", params={"value": query})
 
 
 def sweep_problems(dataset: Dataset, service: str, indicator: str) -> list[Problem]:
@@ -53,8 +92,8 @@ def goalseek_problems(dataset: Dataset, parameter: str, target: str, council: st
     """The names goal seek uses (a service, an indicator, a council), checked on the dataset."""
     kind, _, rest = parameter.partition(":")
     problems = []
-    if kind == "service" and rest and rest not in dataset.services["service"].to_list():
-        problems.append(Problem("--vary", "unknown_service", params={"value": rest}))
+    if kind == "service" and rest and service_named(dataset, rest) is None:
+        problems.append(unknown("--vary", "service", rest, service_spellings(dataset)))
     if kind == "weight" and rest.count(":") == 1:
         service, indicator = rest.split(":")
         problems += name_problems(dataset, service, indicator, ("--vary", "--vary"))

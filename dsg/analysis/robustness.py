@@ -12,7 +12,15 @@ import numpy as np
 import polars as pl
 
 from dsg.analysis.explain import find_council
-from dsg.analysis.names import goalseek_problems, sweep_problems
+from dsg.analysis.names import (
+    goalseek_problems,
+    indicator_named,
+    indicator_spellings,
+    service_named,
+    service_spellings,
+    sweep_problems,
+    unknown,
+)
 from dsg.analysis.options import (
     TARGETS,
     goalseek_option_problems,
@@ -30,18 +38,23 @@ from dsg.formula.settle import Allocation, settle, settle_inputs, settlement_sou
 # --------------------------------------------------------------------------- weights
 
 
-def service_index(inputs: Inputs, service: str, where: str) -> int:
-    if service not in inputs.services:
-        raise InputError([Problem(where, "unknown_service", params={"value": service})])
-    return inputs.services.index(service)
+def service_index(dataset: Dataset, inputs: Inputs, service: str, where: str) -> int:
+    """The position of the service ``service`` names (forgivingly: see dsg.formula.names)."""
+    found = service_named(dataset, service)
+    if found is None or found not in inputs.services:
+        raise InputError([unknown(where, "service", service, service_spellings(dataset))])
+    return inputs.services.index(found)
 
 
-def with_indicator(dataset: Dataset, indicator: str, where: str) -> Inputs:
-    """The dataset's inputs with ``indicator`` on the indicator axis (weight 0 if unused)."""
-    if indicator not in set(dataset.indicators["indicator"].to_list()):
-        raise InputError([Problem(where, "unknown_indicator", params={"value": indicator})])
-    used = tuple(dict.fromkeys([*dataset.weights["indicator"].to_list(), indicator]))
-    return to_inputs(dataset, used)
+def with_indicator(dataset: Dataset, indicator: str, where: str) -> tuple[Inputs, int]:
+    """The dataset's inputs with the indicator ``indicator`` names on the indicator axis
+    (weight 0 if unused), and its position there."""
+    found = indicator_named(dataset, indicator)
+    if found is None:
+        raise InputError([unknown(where, "indicator", indicator, indicator_spellings(dataset))])
+    used = tuple(dict.fromkeys([*dataset.weights["indicator"].to_list(), found]))
+    inputs = to_inputs(dataset, used)
+    return inputs, inputs.indicators.index(found)
 
 
 def moved_weights(weights: np.ndarray, service: int, indicator: int, value: float, where: str) -> np.ndarray:
@@ -77,8 +90,9 @@ def sweep(dataset: Dataset, service: str, indicator: str, start: float, stop: fl
     """Move the weight of ``indicator`` in ``service`` from start to stop in ``steps`` steps;
     the service's other weights rescale to keep the sum at 1."""
     raise_if(sweep_option_problems(start, stop, steps) + sweep_problems(dataset, service, indicator))
-    inputs = with_indicator(dataset, indicator, "--indicator")
-    s, k = service_index(inputs, service, "--service"), inputs.indicators.index(indicator)
+    inputs, k = with_indicator(dataset, indicator, "--indicator")
+    s = service_index(dataset, inputs, service, "--service")
+    service, indicator = inputs.services[s], inputs.indicators[k]  # as the dataset spells them
     values = np.linspace(start, stop, steps)
     pounds = np.array([inputs.service_totals @ moved_weights(inputs.weights, s, k, v, "--indicator") for v in values])
     result = batches.settle_many(inputs, batches.repeat(inputs, steps, indicator_pounds=pounds))
@@ -237,17 +251,19 @@ def parameter_setter(dataset: Dataset, parameter: str):
 
         return with_floor
     if kind == "service" and rest:
-        if rest not in dataset.services["service"].to_list():
-            raise InputError([Problem("--vary", "unknown_service", params={"value": rest})])
+        named = service_named(dataset, rest)
+        if named is None:
+            raise InputError([unknown("--vary", "service", rest, service_spellings(dataset))])
         return lambda value: dataset.with_changes(
             services=dataset.services.with_columns(
-                pl.when(pl.col("service") == rest).then(pl.lit(float(value))).otherwise(pl.col("total")).alias("total")
+                pl.when(pl.col("service") == named).then(pl.lit(float(value))).otherwise(pl.col("total")).alias("total")
             )
         )
     if kind == "weight" and rest.count(":") == 1:
-        service, indicator = rest.split(":")
-        inputs = with_indicator(dataset, indicator, "--vary")
-        s, k = service_index(inputs, service, "--vary"), inputs.indicators.index(indicator)
+        typed_service, typed_indicator = rest.split(":")
+        inputs, k = with_indicator(dataset, typed_indicator, "--vary")
+        s = service_index(dataset, inputs, typed_service, "--vary")
+        service = inputs.services[s]
 
         def with_weight(value):
             weights = moved_weights(inputs.weights, s, k, value, "--vary")

@@ -1,0 +1,122 @@
+"""Names as people type them (issue 12, item 4): councils, services and indicators found
+without regard to case, accents, spaces or punctuation, short forms of councils, and "did you
+mean" for a name that matches nothing."""
+
+import pytest
+from click.testing import CliRunner
+
+from dsg import load_dataset
+from dsg.analysis.names import council_index, council_problems
+from dsg.cli import main
+from dsg.formula.names import plain, suggestions
+
+
+@pytest.fixture(scope="module")
+def wales():
+    return load_dataset()
+
+
+@pytest.mark.parametrize(
+    "typed, code",
+    [
+        ("Isle of Anglesey", "W06000001"),
+        ("Anglesey", "W06000001"),
+        ("Ynys Mon", "W06000001"),
+        ("ynys-môn", "W06000001"),
+        ("RCT", "W06000016"),
+        ("rhondda cynon taf", "W06000016"),
+        ("Vale", "W06000014"),
+        ("Bro Morgannwg", "W06000014"),
+        ("NPT", "W06000012"),
+        ("Castell-nedd Port Talbot", "W06000012"),
+        ("Merthyr", "W06000024"),
+        ("  CAERDYDD ", "W06000015"),
+        ("w06000015", "W06000015"),
+    ],
+)
+def test_a_council_answers_to_its_names_and_short_forms(wales, typed, code):
+    assert wales.council_codes[council_index(wales, typed)] == code
+
+
+def test_a_near_miss_gets_did_you_mean_and_nonsense_the_list(wales):
+    [near] = council_problems(wales, "Cardif")
+    assert near.render("en") == "COUNCIL: no council is called 'Cardif'; did you mean Cardiff?"
+    assert near.render("cy") == "COUNCIL: nid oes cyngor o'r enw 'Cardif'; ai Cardiff oedd dan sylw?"
+    [far] = council_problems(wales, "Zzyzx")
+    assert far.code == "unknown_council_name" and "Isle of Anglesey, Gwynedd" in far.render("en")
+
+
+def test_plain_names_ignore_case_accents_and_punctuation():
+    assert plain("  Ynys  Môn ") == plain("ynys-mon") == "ynys mon"
+    assert plain("Pen-y-bont ar Ogwr") == "pen y bont ar ogwr"
+    assert plain("lsoas_most_deprived_20pct") == plain("LSOAs most deprived 20pct")
+
+
+def test_suggestions_are_the_nearest_and_at_most_three():
+    spellings = {"a": ("Personal Social Services",), "b": ("School Services",), "c": ("Other services",)}
+    assert suggestions("Personal Social Servics", spellings)[0] == "a"
+    assert suggestions("qqqq", spellings) == []
+    assert len(suggestions("services", spellings)) <= 3
+
+
+def test_commands_take_forgiving_service_and_indicator_names(tmp_path):
+    runner = CliRunner()
+    exact = runner.invoke(
+        main,
+        [
+            "sweep",
+            "--service",
+            "Personal Social Services",
+            "--indicator",
+            "population",
+            "--from",
+            "0",
+            "--to",
+            "1",
+            "--steps",
+            "3",
+            "--out",
+            str(tmp_path / "exact.csv"),
+        ],
+    )
+    loose = runner.invoke(
+        main,
+        [
+            "sweep",
+            "--service",
+            "gwasanaethau cymdeithasol personol",
+            "--indicator",
+            "POPULATION",
+            "--from",
+            "0",
+            "--to",
+            "1",
+            "--steps",
+            "3",
+            "--out",
+            str(tmp_path / "loose.csv"),
+        ],
+    )
+    assert exact.exit_code == 0 and loose.exit_code == 0, loose.output
+    assert (tmp_path / "exact.csv").read_text() == (tmp_path / "loose.csv").read_text()
+    wrong = runner.invoke(
+        main,
+        [
+            "sweep",
+            "--service",
+            "Personal Social Servics",
+            "--indicator",
+            "popluation",
+            "--from",
+            "0",
+            "--to",
+            "1",
+            "--steps",
+            "3",
+        ],
+    )
+    assert wrong.exit_code == 2
+    assert (
+        "--service: unknown service 'Personal Social Servics'; did you mean Personal Social Services?" in wrong.output
+    )
+    assert "--indicator: unknown indicator 'popluation'; did you mean population?" in wrong.output
