@@ -25,7 +25,7 @@ from dsg.formula import kernels
 from dsg.formula.arrays import to_inputs
 from dsg.formula.dataset import load_dataset
 from dsg.formula.params import RANGES, RESULT_LIMIT, check_number, finite_sum
-from dsg.formula.settle import MONEY_COLUMNS
+from dsg.formula.settle import MONEY_COLUMNS, settle
 from dsg.output.rounding import RoundingOverflow, largest_remainder, rounded_total, whole_pounds
 from tests.conftest import TOY_FILES, write_dataset
 
@@ -646,3 +646,29 @@ def test_any_values_inside_the_ranges_settle_or_are_refused_as_a_settlement(tmp_
         return
     event("settled")
     assert_settled_and_adding_up(result, dataset, out)
+
+
+def test_a_floor_the_gains_fall_short_of_by_real_money_is_refused(make_toy, tmp_path):
+    """Near £1e15 a share of 1e-9 of the gains is £500,000: the slack for float noise is half
+    a penny, not a share of the rate (found by an adversarial run)."""
+    data = make_toy(
+        dataset_toml=SELF,
+        fixed_csv="ons_code,amount\nB,-1e15\nC,1e15\n",
+        base_csv="ons_code,base_aef\nA,100\nB,500000\nC,700\n",
+    )
+    out = tmp_path / "allocation.csv"
+    assert_refused(
+        invoke("run", "--data", data, "--out", out), out, "settlement.floor_funding: the floor cannot be self-funded"
+    )
+
+
+def test_a_council_on_the_floor_lands_on_it_exactly_whatever_the_scale(make_toy, tmp_path):
+    """A formula AEF of -£1.5e14 against a floor of £1.02: the AEF is the floor, not the floor
+    give or take the rounding of £1.5e14 (it was £1, 1.95 % on a floor of 2 %)."""
+    data = make_toy(
+        services_csv="service,total,name_cy\nS1,3e14,G1\nS2,400,G2\n", base_csv="ons_code,base_aef\nA,100\nB,1\nC,700\n"
+    )
+    allocation = settle(load_dataset(data))
+    row = allocation.councils.row(1, named=True)
+    assert row["floor_topup"] > 1e13
+    assert row["aef"] == 1.02 and row["pct_change"] == pytest.approx(2.0, abs=1e-12)

@@ -245,7 +245,7 @@ def batch_kernel(
                             need = max(0.0, sum_topup[lane] - sum_cap[lane])
                             if need > 0.0:
                                 rate[lane] = need / sum_gain[lane] if sum_gain[lane] > 0.0 else np.inf
-                                if 1.0 < rate[lane] <= 1.0 + kernels.RATE_TOLERANCE:
+                                if rate[lane] > 1.0 and need - sum_gain[lane] <= kernels.FUNDING_SLACK_POUNDS:
                                     rate[lane] = 1.0
                         if rate[lane] > 1.0 and lane_status[lane] == kernels.OK:
                             lane_status[lane] = kernels.FLOOR_NOT_SELF_FUNDABLE
@@ -262,7 +262,7 @@ def batch_kernel(
                             low = base[i] * floor_factor[lane]
                             high = base[i] * cap_factor[lane]
                             topup = max(0.0, low - formula)
-                            settled = formula + topup - max(0.0, formula - high)
+                            settled = min(max(formula, low), high)  # see kernels.protect
                             if rate[lane] > 0.0 and rate[lane] <= 1.0:
                                 settled -= rate[lane] * max(0.0, min(formula, high) - low)
                             pct = (settled - base[i]) * scale[i]
@@ -279,8 +279,9 @@ def batch_kernel(
                         # every lane settled.
                         for lane in range(m):
                             formula = ssa[i, lane] - band_d[lane] * taxbase[i]
-                            topup = max(0.0, base[i] * floor_factor[lane] - formula)
-                            settled = formula + topup - max(0.0, formula - base[i] * cap_factor[lane])
+                            low = base[i] * floor_factor[lane]
+                            topup = max(0.0, low - formula)
+                            settled = min(max(formula, low), base[i] * cap_factor[lane])
                             lane_pct[lane] = (settled - base[i]) * scale[i]
                             lane_topup[lane] = topup
                             lane_counted[lane] = True

@@ -60,8 +60,10 @@ OK = 0
 NEGATIVE_BAND_D = 1
 FLOOR_NOT_SELF_FUNDABLE = 2
 
-# A self-funding rate this close above 1 is float noise on an exactly fundable floor.
-RATE_TOLERANCE = 1e-9
+# A self-funded floor whose need passes the gains by no more than this (£) is float noise on
+# an exactly fundable floor, and its rate is 1. In pounds, not as a share of the rate: at
+# totals of £1e15 a relative slack would hide real money.
+FUNDING_SLACK_POUNDS = 0.005
 
 # pct_change is ranked after rounding to this many decimals so that councils held
 # exactly at the floor tie despite float noise (SPEC §3.7).
@@ -79,14 +81,19 @@ def in_order(values: np.ndarray) -> float:
     return float(np.cumsum(values)[-1]) if values.size else 0.0
 
 
-def protect(formula, base, floor_percent, cap_percent, self_funded, topup, cap_reduction, self_funding):
-    """Floor and cap (SPEC §3.5) of ``formula`` against ``base``, written into the last three arrays.
+def protect(formula, base, floor_percent, cap_percent, self_funded, topup, cap_reduction, self_funding, protected):
+    """Floor and cap (SPEC §3.5) of ``formula`` against ``base``, written into the last four
+    arrays; ``protected`` is the result, formula + top-up - cap reduction - self-funding.
 
     This is the one implementation of a floor for a single settlement: the settlement uses it
     against the adjusted base, and grant consolidation uses it (self-funded, no cap) for
     transitional protection. Returns (self-funding rate, sum of top-ups, sum of cap
     reductions); a rate above 1 (or infinite) means the floor cannot be self-funded, and
     self_funding is then left at 0.
+
+    ``protected`` is computed as the formula held between floor and cap, less the
+    self-funding: the same in exact arithmetic as adding the top-up, but a council on the
+    floor lands on it exactly even when its formula figure is a billion times larger.
     """
     has_floor = not math.isnan(floor_percent)
     has_cap = not math.isnan(cap_percent)
@@ -109,12 +116,15 @@ def protect(formula, base, floor_percent, cap_percent, self_funded, topup, cap_r
         need = max(0.0, sum_topup - sum_cap)
         if need > 0.0:
             rate = need / sum_gain if sum_gain > 0.0 else math.inf
-            if 1.0 < rate <= 1.0 + RATE_TOLERANCE:
+            if rate > 1.0 and need - sum_gain <= FUNDING_SLACK_POUNDS:
                 rate = 1.0
     if rate <= 1.0:
         self_funding *= rate
     else:
         self_funding[:] = 0.0
+    np.maximum(formula, low, out=protected)
+    np.minimum(protected, high, out=protected)
+    protected -= self_funding
     return rate, sum_topup, sum_cap
 
 
@@ -168,15 +178,13 @@ def settle_into(
         out[FLOOR_TOPUP],
         out[CAP_REDUCTION],
         out[SELF_FUNDING],
+        out[AEF],
     )
     if rate > 1.0 and status == OK:
         status = FLOOR_NOT_SELF_FUNDABLE
 
-    # SPEC §3.5-3.7.
+    # SPEC §3.6-3.7.
     aef = out[AEF]
-    np.add(out[AEF_FORMULA], out[FLOOR_TOPUP], out=aef)
-    aef -= out[CAP_REDUCTION]
-    aef -= out[SELF_FUNDING]
     np.multiply(ndr_pool, ndr_share, out=out[NDR])
     np.subtract(aef, out[NDR], out=out[RSG])
     np.subtract(aef, base, out=out[CHANGE])

@@ -60,11 +60,11 @@ def protected_allocation(
     """
     if protection_percent is None:
         return proposed.copy(), 0.0
-    topup, cap, self_funding = np.zeros_like(proposed), np.zeros_like(proposed), np.zeros_like(proposed)
+    topup, cap, self_funding, protected = (np.zeros_like(proposed) for _ in range(4))
     rate, _, _ = kernels.protect(
-        proposed, previous, float(protection_percent), NO_VALUE, True, topup, cap, self_funding
+        proposed, previous, float(protection_percent), NO_VALUE, True, topup, cap, self_funding, protected
     )
-    return proposed + topup - self_funding, float(rate)
+    return protected, float(rate)
 
 
 def transfer(dataset: Dataset, move: Dehypothecation, amounts: np.ndarray) -> Dataset:
