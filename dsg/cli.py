@@ -94,10 +94,14 @@ def say_written(path, lang: str) -> None:
 
 
 def cannot_write_to_standard_output(error: OSError, args) -> None:
-    """One problem on stderr and exit status 2 when the output cannot be written."""
-    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing more to fail at exit
+    """One problem on stderr and exit status 2 when the output cannot be written (or a path
+    the checks before did not foresee, named by the error)."""
     lang = language_in(args)
-    where = name_of("words", "standard_output", lang)
+    if error.filename is None:  # the terminal or pipe: nothing more may be written to it
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        where = name_of("words", "standard_output", lang)
+    else:
+        where = str(error.filename)
     problem = Problem(where, "cannot_write", params={"reason": error.strerror or str(error)})
     try:
         click.echo(f"{name_of('words', 'problems_found', lang)}\n  {problem.render(lang)}", err=True)

@@ -32,8 +32,22 @@ class Problem:
         if self.row is not None:
             place.append(f"{name_of('words', 'row', lang)} {self.row}")
         if self.key is not None:
-            place.append(self.key)
-        return f"{', '.join(place)}: {message(self.code, lang, **self.params)}"
+            place.append(shortened(self.key, lang))
+        params = {name: shortened(value, lang) if name in QUOTED else value for name, value in self.params.items()}
+        return f"{', '.join(place)}: {message(self.code, lang, **params)}"
+
+
+# What the user wrote, quoted in a problem, is cut to LONGEST_QUOTED characters: a 60 MiB cell
+# is a mistake to point at, not to print.
+QUOTED = ("value", "found", "first", "council", "indicator", "service", "grant")
+LONGEST_QUOTED = 120
+
+
+def shortened(value, lang: str):
+    """``value``, or its start and its length when it is text too long to quote whole."""
+    if isinstance(value, str) and len(value) > LONGEST_QUOTED:
+        return f"{value[:LONGEST_QUOTED]}… ({len(value):,} {name_of('words', 'characters', lang)})"
+    return value
 
 
 # A file with a million bad rows holds a few kinds of mistake: the first problems of each

@@ -442,7 +442,8 @@ def test_a_name_near_the_limit_is_written_and_one_past_it_refused(tmp_path):
     result = invoke("run", "--out", past, cwd=tmp_path)
     assert result.exit_code == 2
     assert result.stderr.splitlines()[1:] == [
-        f"  {past}: cannot write a file whose name is 261 bytes long (with its provenance file's, if any); at most 255"
+        f"  {past}: cannot write a file whose name, or a folder's on its path, is 261 bytes long "
+        "(with its provenance file's, if any); at most 255"
     ]
     assert list(tmp_path.iterdir()) == []
 
@@ -512,3 +513,25 @@ def test_every_formula_start_is_escaped_in_text_columns_only():
     assert safe["figure"].to_list() == table["figure"].to_list()
     assert safe["share"].to_list() == table["share"].to_list()
     assert safe.schema == table.schema
+
+
+def test_a_folder_name_or_path_too_long_is_named_not_standard_output(tmp_path):
+    folder = "a" * 256
+    for args in (["run", "--out", f"{folder}/x.csv"], ["explain", "Cardiff", "--chart", f"{folder}/c.png"]):
+        result = invoke(*args, cwd=tmp_path)
+        assert result.exit_code == 2
+        assert f"{folder}/" in result.stderr and "standard output" not in result.stderr
+        assert "is 256 bytes long" in result.stderr
+    deep = "/".join(["c" * 200] * 21) + "/x.csv"
+    result = invoke("run", "--out", deep, cwd=tmp_path)
+    assert result.exit_code == 2 and "cannot write a file whose path is 4096 bytes long or more" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_huge_cell_is_quoted_by_its_start_and_length(make_toy, tmp_path):
+    name = "x" * 5_000_000
+    data = make_toy(councils_csv=TOY_FILES["councils.csv"] + f"Z,{name},{name}\n")
+    result = invoke("run", "--data", data, cwd=tmp_path)
+    assert result.exit_code == 2
+    assert len(result.stderr) < 5_000
+    assert f"{'x' * 100}… (5,000,004 characters)" in result.stderr  # the label "Z (xxx...)"

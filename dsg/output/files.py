@@ -48,10 +48,10 @@ def output_path_problems(path: str | Path, formats: tuple[str, ...] = TABLE_FORM
         problems.append(
             Problem(str(path), "unknown_extension", params={"value": target.name, "allowed": ", ".join(formats)})
         )
-    names = [target.name] + ([sidecar_path(target).name] if target.suffix.lower() == ".csv" else [])
-    longest = max(len(name.encode()) for name in names)
-    if longest > NAME_MAX:
-        problems.append(Problem(str(path), "name_too_long", params={"length": longest, "limit": NAME_MAX}))
+    sidecar = [sidecar_path(target).name] if target.suffix.lower() == ".csv" else []
+    too_long = length_problems(target, sidecar)
+    if too_long:
+        problems += too_long
     elif target.is_dir():
         problems.append(Problem(str(path), "is_a_folder"))
     else:
@@ -59,9 +59,24 @@ def output_path_problems(path: str | Path, formats: tuple[str, ...] = TABLE_FORM
     return problems
 
 
+def length_problems(path: Path, beside=()) -> list[Problem]:
+    """A name on ``path`` (or among the files written ``beside`` it) over NAME_MAX bytes, or
+    the whole path over PATH_MAX: found before any work, not when the file is written."""
+    names = [*path.parts, *beside]
+    longest = max(len(name.encode()) for name in names)
+    if len(os.path.abspath(path).encode()) + max((len(n.encode()) + 1 for n in beside), default=0) >= PATH_MAX:
+        return [Problem(str(path), "path_too_long", params={"limit": PATH_MAX})]
+    if longest > NAME_MAX:
+        return [Problem(str(path), "name_too_long", params={"length": longest, "limit": NAME_MAX})]
+    return []
+
+
 def files_problems(folder: str | Path, names) -> list[Problem]:
     """Why files of these ``names`` could not be written into ``folder`` (made if missing)."""
     target = Path(folder)
+    too_long = length_problems(target, names)
+    if too_long:
+        return too_long
     problems = folder_problems(target, str(folder))
     problems += [Problem(str(target / name), "is_a_folder") for name in names if (target / name).is_dir()]
     return problems
@@ -103,8 +118,8 @@ def this_host() -> str:
     return f"{zlib.crc32(os.uname().nodename.encode()):08x}" if os.name == "posix" else "00000000"
 
 
-# Most file systems allow names of 255 bytes; mkstemp adds 8 random characters.
-NAME_MAX = 255
+# Most file systems allow names of 255 bytes and paths of 4,096; mkstemp adds 8 random characters.
+NAME_MAX, PATH_MAX = 255, 4096
 
 
 def temporary_prefix(path: Path) -> str:
