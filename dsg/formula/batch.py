@@ -245,8 +245,9 @@ def batch_kernel(
                             need = max(0.0, sum_topup[lane] - sum_cap[lane])
                             if need > 0.0:
                                 rate[lane] = need / sum_gain[lane] if sum_gain[lane] > 0.0 else np.inf
-                                if rate[lane] > 1.0 and need - sum_gain[lane] <= kernels.FUNDING_SLACK_POUNDS:
-                                    rate[lane] = 1.0
+                                slack = min(kernels.FUNDING_SLACK_POUNDS, kernels.FUNDING_SLACK_SHARE * need)
+                                if rate[lane] > 1.0 and need - sum_gain[lane] <= slack:
+                                    rate[lane] = 1.0  # kernels.within_slack
                         if rate[lane] > 1.0 and lane_status[lane] == kernels.OK:
                             lane_status[lane] = kernels.FLOOR_NOT_SELF_FUNDABLE
                 # SPEC §3.4-3.7, and the summaries, council by council: each council's

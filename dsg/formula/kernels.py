@@ -60,10 +60,18 @@ OK = 0
 NEGATIVE_BAND_D = 1
 FLOOR_NOT_SELF_FUNDABLE = 2
 
-# A self-funded floor whose need passes the gains by no more than this (£) is float noise on
-# an exactly fundable floor, and its rate is 1. In pounds, not as a share of the rate: at
-# totals of £1e15 a relative slack would hide real money.
+# A self-funded floor whose need passes the gains by no more than FUNDING_SLACK_POUNDS, and
+# no more than FUNDING_SLACK_SHARE of the need, is float noise on an exactly fundable floor,
+# and its rate is 1: at totals of £1e15 a share alone would hide real money, and for sums of
+# a few pounds half a penny alone would.
 FUNDING_SLACK_POUNDS = 0.005
+FUNDING_SLACK_SHARE = 1e-9
+
+
+def within_slack(need, gains):
+    """Whether a need above the gains is only float noise (see FUNDING_SLACK_POUNDS)."""
+    return need - gains <= min(FUNDING_SLACK_POUNDS, FUNDING_SLACK_SHARE * need)
+
 
 # pct_change is ranked after rounding to this many decimals so that councils held
 # exactly at the floor tie despite float noise (SPEC §3.7).
@@ -116,7 +124,7 @@ def protect(formula, base, floor_percent, cap_percent, self_funded, topup, cap_r
         need = max(0.0, sum_topup - sum_cap)
         if need > 0.0:
             rate = need / sum_gain if sum_gain > 0.0 else math.inf
-            if rate > 1.0 and need - sum_gain <= FUNDING_SLACK_POUNDS:
+            if rate > 1.0 and within_slack(need, sum_gain):
                 rate = 1.0
     if rate <= 1.0:
         self_funding *= rate

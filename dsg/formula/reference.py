@@ -14,6 +14,7 @@ from dsg.formula.kernels import (
     FIELDS,
     FLOOR_NOT_SELF_FUNDABLE,
     FUNDING_SLACK_POUNDS,
+    FUNDING_SLACK_SHARE,
     NEGATIVE_BAND_D,
     OK,
     RANK_DECIMALS,
@@ -55,8 +56,8 @@ def reference_settlement(inputs: Inputs, indicator_values: np.ndarray | None = N
         e = np.maximum(0, np.minimum(aef_formula, hi) - lo)
         need = max(0.0, floor_topup.sum() - cap_reduction.sum())
         lam = 0.0 if need == 0 else (need / e.sum() if e.sum() > 0 else np.inf)
-        # Need beyond the gains by half a penny or less is float noise: everything is taken.
-        lam = 1.0 if lam > 1 and need - e.sum() <= FUNDING_SLACK_POUNDS else lam
+        # Need beyond the gains by float noise only (kernels.within_slack): everything is taken.
+        lam = 1.0 if lam > 1 and need - e.sum() <= min(FUNDING_SLACK_POUNDS, FUNDING_SLACK_SHARE * need) else lam
         # An infinite rate (nothing above the floor to take from) is refused below.
         self_funding = lam * e if np.isfinite(lam) else np.zeros_like(b)
     else:
@@ -129,7 +130,8 @@ def reference_batch(inputs: Inputs, batch) -> dict:
     with np.errstate(divide="ignore", invalid="ignore"):
         lam = np.where(need > 0, np.where(gains > 0, need / gains, np.inf), 0.0)
     lam = np.where(batch.self_funded & has_floor, lam, 0.0)
-    lam = np.where((lam > 1) & (need - gains <= FUNDING_SLACK_POUNDS), 1.0, lam)  # float noise
+    slack = np.minimum(FUNDING_SLACK_POUNDS, FUNDING_SLACK_SHARE * need)
+    lam = np.where((lam > 1) & (need - gains <= slack), 1.0, lam)  # float noise
     usable = np.where(lam <= 1, lam, 0.0)  # an impossible floor is refused, not applied
     self_funding = usable[:, None] * gain
     aef = aef_formula + floor_topup - cap_reduction - self_funding
