@@ -30,8 +30,11 @@ def language_in(args) -> str:
     return default_language()
 
 
-# Whether this command has said it was interrupted, and the arguments that give its language.
-interruption: dict = {"said": False, "args": None}
+# Whether this command has said it was interrupted, the arguments that give its language,
+# and the line to say in each language: looked up when the handler is installed, because a
+# look-up inside the handler may import (the glossary's first read) and an import that
+# Ctrl-C has just cut short cannot be imported again.
+interruption: dict = {"said": False, "args": None, "lines": {}}
 
 
 def on_interrupt(signum, frame) -> None:
@@ -40,7 +43,7 @@ def on_interrupt(signum, frame) -> None:
     if not interruption["said"]:
         interruption["said"] = True
         args = sys.argv[1:] if interruption["args"] is None else interruption["args"]
-        line = name_of("words", "interrupted", language_in(args))
+        line = interruption["lines"][language_in(args)]
         os.write(2, f"{line}\n".encode())  # not sys.stderr: the program may be half-way through a write to it
     raise Interrupted(130)
 
@@ -63,6 +66,7 @@ def on_unraisable(unraisable, previous) -> None:
 def handle_interrupts(args=None) -> tuple | None:
     """Install :func:`on_interrupt` (and :func:`on_unraisable`); the handler and hook they
     replace, or None when signals cannot be handled here (not the main thread)."""
+    interruption["lines"] = {lang: name_of("words", "interrupted", lang) for lang in LANGUAGES}
     earlier = signal.getsignal(signal.SIGINT)
     if earlier is not on_interrupt:  # not already said at start-up
         interruption["said"] = False
