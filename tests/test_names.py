@@ -59,62 +59,17 @@ def test_suggestions_are_the_nearest_and_at_most_three():
     assert len(suggestions("services", spellings)) <= 3
 
 
+def sweep(service: str, indicator: str, *out: str):
+    steps = ["--from", "0", "--to", "1", "--steps", "3"]
+    return CliRunner().invoke(main, ["sweep", "--service", service, "--indicator", indicator, *steps, *out])
+
+
 def test_commands_take_forgiving_service_and_indicator_names(tmp_path):
-    runner = CliRunner()
-    exact = runner.invoke(
-        main,
-        [
-            "sweep",
-            "--service",
-            "Personal Social Services",
-            "--indicator",
-            "population",
-            "--from",
-            "0",
-            "--to",
-            "1",
-            "--steps",
-            "3",
-            "--out",
-            str(tmp_path / "exact.csv"),
-        ],
-    )
-    loose = runner.invoke(
-        main,
-        [
-            "sweep",
-            "--service",
-            "gwasanaethau cymdeithasol personol",
-            "--indicator",
-            "POPULATION",
-            "--from",
-            "0",
-            "--to",
-            "1",
-            "--steps",
-            "3",
-            "--out",
-            str(tmp_path / "loose.csv"),
-        ],
-    )
+    exact = sweep("Personal Social Services", "population", "--out", str(tmp_path / "exact.csv"))
+    loose = sweep("gwasanaethau cymdeithasol personol", "POPULATION", "--out", str(tmp_path / "loose.csv"))
     assert exact.exit_code == 0 and loose.exit_code == 0, loose.output
     assert (tmp_path / "exact.csv").read_text() == (tmp_path / "loose.csv").read_text()
-    wrong = runner.invoke(
-        main,
-        [
-            "sweep",
-            "--service",
-            "Personal Social Servics",
-            "--indicator",
-            "popluation",
-            "--from",
-            "0",
-            "--to",
-            "1",
-            "--steps",
-            "3",
-        ],
-    )
+    wrong = sweep("Personal Social Servics", "popluation")
     assert wrong.exit_code == 2
     assert (
         "--service: unknown service 'Personal Social Servics'; did you mean Personal Social Services?" in wrong.output
