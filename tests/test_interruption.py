@@ -414,6 +414,8 @@ def full_folder(tmp_path):
         (["run", "--out", "a.xlsx"], "a.xlsx"),
         (["compare", "{scenario}", "--decompose", "--out", "c.parquet"], "c.parquet"),
         (["compare", "{scenario}", "--chart", "c.png"], "c.png"),
+        # A folder made for the report is taken away again.
+        (["grants", "report", "--scenario", "{grants}", "--out", "r/new"], "r/new/dehypothecation.provenance.json"),
     ],
 )
 def test_a_really_full_disk_is_one_cannot_write_problem(tmp_path, full_folder, args, failing):
@@ -421,7 +423,8 @@ def test_a_really_full_disk_is_one_cannot_write_problem(tmp_path, full_folder, a
     "Invalid thrift: transport error" for Parquet) are replaced by the system's."""
     scenario = tmp_path / "s.toml"
     scenario.write_text("[settlement]\nfloor_percent = 1.0\n")
-    args = [arg.format(scenario=scenario) for arg in args]
+    grants = Path(__file__).parent.parent / "examples" / "grants.toml"
+    args = [arg.format(scenario=scenario, grants=grants) for arg in args]
     result = subprocess.run([*DSG, *args], cwd=full_folder, env=ENV, capture_output=True, text=True, timeout=120)
     assert result.returncode == 2, result.stderr
     assert result.stderr.splitlines()[1:] == [f"  {failing}: cannot write the file: No space left on device"]

@@ -184,21 +184,37 @@ def atomic_path(path: Path):
     """A temporary path beside ``path`` that replaces it only if writing succeeds."""
     if path.is_dir():  # found now, before any of a set of files has replaced anything
         raise IsADirectoryError(21, "is a folder", str(path))
+    # The folders made for this file, deepest first: a failed write takes them away again.
+    made = []
+    for folder in (path.parent, *path.parent.parents):
+        if folder.exists():
+            break
+        made.append(folder)
     path.parent.mkdir(parents=True, exist_ok=True)
     remove_temporaries(path)
     _targets.add(path)
-    descriptor, temporary = tempfile.mkstemp(prefix=temporary_prefix(path), suffix=".part", dir=path.parent)
-    os.close(descriptor)
+    written = False
     try:
-        yield Path(temporary)
-        # mkstemp makes the file private (0600); give it the mode a plainly created file
-        # would have, or the mode of the file it replaces, so colleagues can open it.
-        os.chmod(temporary, path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~current_umask())
-        os.replace(temporary, path)
+        descriptor, temporary = tempfile.mkstemp(prefix=temporary_prefix(path), suffix=".part", dir=path.parent)
+        os.close(descriptor)
+        try:
+            yield Path(temporary)
+            # mkstemp makes the file private (0600); give it the mode a plainly created file
+            # would have, or the mode of the file it replaces, so colleagues can open it.
+            os.chmod(temporary, path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~current_umask())
+            os.replace(temporary, path)
+            written = True
+        finally:
+            if os.path.exists(temporary):
+                os.remove(temporary)
     finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
         _targets.discard(path)
+        if not written:
+            for folder in made:
+                try:
+                    folder.rmdir()  # only if empty: another file of the set may stand there
+                except OSError:
+                    break
 
 
 @contextmanager
