@@ -130,7 +130,7 @@ def settle_scenario(
         problems += checks(changed) if checks else []
         raise_if(problems)
         settler = settler or new_settler()
-        return Run(dataset, scenario, (settler.settle(changed),), (dataset.year,), None, settler)
+        return Run(dataset, scenario, (settle_blaming(dataset, changed, settler),), (dataset.year,), None, settler)
     from dsg.grants.path import run_path
 
     settler = settler or new_settler()
@@ -142,6 +142,20 @@ def settle_scenario(
     problems += checks(path.allocations[0].dataset) if checks else []
     raise_if(problems)
     return Run(dataset, scenario, tuple(path.allocations), tuple(path.years), path, settler)
+
+
+def settle_blaming(dataset: Dataset, changed: Dataset, settler: Settler):
+    """Settle the dataset with a scenario applied. When that is impossible and the dataset on
+    its own is impossible too, the problem is the dataset's, and it is named there rather
+    than blamed on a scenario that may change nothing relevant."""
+    try:
+        return settler.settle(changed)
+    except InputError as error:
+        try:
+            settler.settle(dataset)
+        except InputError as own:
+            raise InputError(own.problems) from None
+        raise error from None
 
 
 def new_settler() -> Settler:

@@ -672,3 +672,22 @@ def test_a_council_on_the_floor_lands_on_it_exactly_whatever_the_scale(make_toy,
     row = allocation.councils.row(1, named=True)
     assert row["floor_topup"] > 1e13
     assert row["aef"] == 1.02 and row["pct_change"] == pytest.approx(2.0, abs=1e-12)
+
+
+def test_the_datasets_own_impossibility_is_not_blamed_on_a_scenario(make_toy, tmp_path):
+    indicators = TOY_FILES["indicators.csv"]
+    for code in "ABC":
+        indicators = re.sub(rf"{code},tb,\d+", f"{code},tb,1e-300", indicators)
+    data = make_toy(indicators_csv=indicators)
+    scenario = tmp_path / "empty.toml"
+    scenario.write_text('name = "empty"\n', encoding="utf-8")
+    for args in (["run", "--data", data, "--scenario", scenario], ["compare", scenario, "--data", data]):
+        result = invoke(*args)
+        assert result.exit_code == 2
+        lines = [line for line in result.output.splitlines() if line.startswith("  ")]
+        assert len(lines) == 1 and lines[0].startswith(f"  {data}/dataset.toml, settlement:"), result.output
+        assert "empty.toml" not in result.output
+    # A scenario that is itself the cause is still named.
+    scenario.write_text("[settlement]\naef_total = 1e12\n", encoding="utf-8")
+    result = invoke("run", "--data", make_toy(), "--scenario", scenario)
+    assert result.exit_code == 2 and f"{scenario}, settlement" in result.output
