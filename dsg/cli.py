@@ -93,7 +93,7 @@ def say_written(path, lang: str) -> None:
     click.echo(f"{name_of('words', 'written', lang)}: {path}")
 
 
-def cannot_write_to_standard_output(error: OSError, args) -> None:
+def cannot_write_output(error: OSError, args) -> None:
     """One problem on stderr and exit status 2 when the output cannot be written (or a path
     the checks before did not foresee, named by the error)."""
     lang = language_in(args)
@@ -123,9 +123,10 @@ class DsgGroup(click.Group):
                 sys.stdout.flush()  # here, where a failure can be reported, not at Python's exit
         except OSError as error:
             # Files are written through dsg.output.files, which turns failures into problems;
-            # what is left is the terminal or pipe (``dsg run > /dev/full``).
+            # what is left is the terminal or pipe (``dsg run > /dev/full``), or a path that
+            # no check foresaw (the error names it).
             remove_own_temporaries()
-            cannot_write_to_standard_output(error, sys.argv[1:] if args is None else args)
+            cannot_write_output(error, sys.argv[1:] if args is None else args)
         except SystemExit as ending:
             if isinstance(ending, Interrupted) or interruption["said"]:
                 remove_own_temporaries()  # any that an interrupted clean-up left

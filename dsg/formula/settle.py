@@ -176,7 +176,6 @@ def largest_floor_need(dataset: Dataset, base: np.ndarray, out: np.ndarray) -> P
     code = dataset.council_codes[i]
     folder = dataset.provenance.get("source", dataset.name)
     params = {
-        "council": code,
         "need": f"{out[kernels.FLOOR_TOPUP, i]:.4g}",
         "base": f"{base[i]:.4g}",
         "formula": f"{out[kernels.AEF_FORMULA, i]:.4g}",
