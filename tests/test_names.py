@@ -75,3 +75,28 @@ def test_commands_take_forgiving_service_and_indicator_names(tmp_path):
         "--service: unknown service 'Personal Social Servics'; did you mean Personal Social Services?" in wrong.output
     )
     assert "--indicator: unknown indicator 'popluation'; did you mean population?" in wrong.output
+
+
+def test_a_scenario_may_name_services_and_indicators_forgivingly(tmp_path):
+    exact = tmp_path / "exact.toml"
+    exact.write_text(
+        '[services]\n"School Services" = 3.1e9\n\n'
+        '[weights."Personal Social Services"]\npopulation = 0.5\nlsoas_most_deprived_20pct = 0.5\n',
+        encoding="utf-8",
+    )
+    loose = tmp_path / "loose.toml"
+    loose.write_text(
+        '[services]\n"school services" = 3.1e9\n\n'
+        '[weights."Gwasanaethau Cymdeithasol Personol"]\nPopulation = 0.5\n"LSOAs most deprived 20pct" = 0.5\n',
+        encoding="utf-8",
+    )
+    runner = CliRunner()
+    first = runner.invoke(main, ["run", "--scenario", str(exact), "--out", str(tmp_path / "exact.csv")])
+    second = runner.invoke(main, ["run", "--scenario", str(loose), "--out", str(tmp_path / "loose.csv")])
+    assert first.exit_code == 0 and second.exit_code == 0, second.output
+    assert (tmp_path / "exact.csv").read_text() == (tmp_path / "loose.csv").read_text()
+    wrong = tmp_path / "wrong.toml"
+    wrong.write_text('[services]\n"Schol Services" = 3.1e9\n', encoding="utf-8")
+    result = runner.invoke(main, ["run", "--scenario", str(wrong)])
+    assert result.exit_code == 2
+    assert "unknown service 'Schol Services'; did you mean School Services?" in result.output

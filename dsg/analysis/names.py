@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from dsg.errors import Problem
-from dsg.formula.names import council_aliases, find, suggestions
+from dsg.formula.names import council_aliases, find, indicator_spellings, service_spellings, suggestions, unknown
 
 if TYPE_CHECKING:
     from dsg.formula.dataset import Dataset
@@ -45,16 +45,6 @@ def council_problems(dataset: Dataset, query: str, where: str = "COUNCIL") -> li
     return [Problem(where, "unknown_council_name", params={"value": query, "allowed": ", ".join(names.values())})]
 
 
-def service_spellings(dataset: Dataset) -> dict[str, tuple[str, ...]]:
-    return {
-        service: (service, name_cy) for service, name_cy in dataset.services.select("service", "name_cy").iter_rows()
-    }
-
-
-def indicator_spellings(dataset: Dataset) -> dict[str, tuple[str, ...]]:
-    return {indicator: (indicator,) for indicator in dict.fromkeys(dataset.indicators["indicator"].to_list())}
-
-
 def service_named(dataset: Dataset, query: str) -> str | None:
     """The service ``query`` names, in English or Welsh, without regard to case or accents."""
     return find(query, service_spellings(dataset))
@@ -73,14 +63,6 @@ def name_problems(dataset: Dataset, service: str, indicator: str, where: tuple[s
     if indicator_named(dataset, indicator) is None:
         problems.append(unknown(where[1], "indicator", indicator, indicator_spellings(dataset)))
     return problems
-
-
-def unknown(where: str, kind: str, query: str, spellings: dict[str, tuple[str, ...]]) -> Problem:
-    """An unknown service or indicator, with "did you mean" when a name is near."""
-    near = suggestions(query, spellings)
-    if near:
-        return Problem(where, f"unknown_{kind}_suggest", params={"value": query, "suggestions": " / ".join(near)})
-    return Problem(where, f"unknown_{kind}", params={"value": query})
 
 
 def sweep_problems(dataset: Dataset, service: str, indicator: str) -> list[Problem]:

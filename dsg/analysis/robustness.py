@@ -12,15 +12,7 @@ import numpy as np
 import polars as pl
 
 from dsg.analysis.explain import find_council
-from dsg.analysis.names import (
-    goalseek_problems,
-    indicator_named,
-    indicator_spellings,
-    service_named,
-    service_spellings,
-    sweep_problems,
-    unknown,
-)
+from dsg.analysis.names import goalseek_problems, indicator_named, service_named, sweep_problems
 from dsg.analysis.options import (
     TARGETS,
     goalseek_option_problems,
@@ -32,6 +24,7 @@ from dsg.formula import batch as batches
 from dsg.formula import kernels
 from dsg.formula.arrays import Inputs, indicator_values, to_inputs
 from dsg.formula.dataset import Dataset
+from dsg.formula.names import indicator_spellings, service_spellings, unknown
 from dsg.formula.params import RESULT_LIMIT, changed_settlement, on_floor, range_text
 from dsg.formula.settle import Allocation, settle, settle_inputs, settlement_source
 

@@ -7,10 +7,13 @@ change the dataset year by year and are run by dsg.grants.path, above the formul
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import polars as pl
 
 from dsg.errors import Problem, raise_if
 from dsg.formula.dataset import Dataset, indicator_problems, weight_sum_problems
+from dsg.formula.names import find, indicator_spellings, service_spellings, unknown
 from dsg.formula.params import Settlement, overlay, parse_settlement
 from dsg.formula.scenario import Scenario, all_moves
 
@@ -34,8 +37,27 @@ def weight_frame(weights: dict[str, dict[str, float]]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=WEIGHT_SCHEMA, orient="row")
 
 
+def dataset_names(dataset: Dataset, scenario: Scenario) -> Scenario:
+    """The scenario with its service and indicator names spelt as the dataset spells them,
+    where a name matches forgivingly (dsg.formula.names: case, accents, punctuation; a service
+    in Welsh). A name that matches none, or whose match is already written, stays as it is."""
+    services = service_spellings(dataset)
+    indicators = indicator_spellings(dataset)
+
+    def renamed(table: dict, spellings: dict) -> dict:
+        out: dict = {}
+        for name, value in table.items():
+            found = find(name, spellings)
+            out[found if found is not None and found not in table and found not in out else name] = value
+        return out
+
+    weights = {service: renamed(formula, indicators) for service, formula in scenario.weights.items()}
+    return replace(scenario, services=renamed(scenario.services, services), weights=renamed(weights, services))
+
+
 def formula_problems(dataset: Dataset, scenario: Scenario) -> list[Problem]:
     """Every way the scenario's shape and formula parts do not fit the dataset."""
+    scenario = dataset_names(dataset, scenario)
     label = scenario.source
     problems: list[Problem] = list(scenario.problems)
     settlement, found = scenario_settlement(dataset, scenario)
@@ -44,7 +66,7 @@ def formula_problems(dataset: Dataset, scenario: Scenario) -> list[Problem]:
     known_indicators = set(dataset.indicators["indicator"].to_list())
     for service in scenario.services:
         if service not in known_services:
-            problems.append(Problem(label, "unknown_service", key=f'services."{service}"', params={"value": service}))
+            problems.append(unknown(label, "service", service, service_spellings(dataset), f'services."{service}"'))
     used: dict[str, tuple[str, str]] = {}
     blocks = new_blocks(dataset, scenario)
     for key, service in scenario.refused_services:
@@ -56,11 +78,11 @@ def formula_problems(dataset: Dataset, scenario: Scenario) -> list[Problem]:
     for service, formula in scenario.weights.items():
         key = f'weights."{service}"'
         if service not in known_services and service not in blocks:
-            problems.append(Problem(label, "unknown_service", key=key, params={"value": service}))
+            problems.append(unknown(label, "service", service, service_spellings(dataset), key))
         for indicator in formula:
             if indicator not in known_indicators:
                 problems.append(
-                    Problem(label, "unknown_indicator", key=f"{key}.{indicator}", params={"value": indicator})
+                    unknown(label, "indicator", indicator, indicator_spellings(dataset), f"{key}.{indicator}")
                 )
             else:
                 used.setdefault(indicator, (label, key))
@@ -80,6 +102,7 @@ def apply_scenario(dataset: Dataset, scenario: Scenario) -> Dataset:
 
     Raises :class:`dsg.InputError` listing every way the scenario does not fit.
     """
+    scenario = dataset_names(dataset, scenario)
     raise_if(formula_problems(dataset, scenario))
     settlement, _ = scenario_settlement(dataset, scenario)
     known_services = set(dataset.services["service"].to_list())

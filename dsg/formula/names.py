@@ -14,9 +14,17 @@ import tomllib
 import unicodedata
 from functools import cache
 from importlib import resources
+from typing import TYPE_CHECKING
+
+from dsg.errors import Problem
+
+if TYPE_CHECKING:
+    from dsg.formula.dataset import Dataset
 
 # A suggestion must score at least this (0-100, rapidfuzz's WRatio) to be offered.
 SUGGESTION_CUTOFF = 70
+# Suggestions are those within this many points of the best, at most SUGGESTIONS of them.
+SUGGESTION_SPREAD = 5
 SUGGESTIONS = 3
 
 
@@ -52,11 +60,34 @@ def suggestions(query: str, spellings: dict[str, tuple[str, ...]], shown=lambda 
     from rapidfuzz import fuzz, process
 
     forms = {form: key for key, names in spellings.items() for form in names}
-    found: list[str] = []
-    for form, _, _ in process.extract(
+    matches = process.extract(
         query, list(forms), scorer=fuzz.WRatio, processor=plain, limit=None, score_cutoff=SUGGESTION_CUTOFF
-    ):
+    )
+    found: list[str] = []
+    for form, score, _ in matches:
+        # Only those about as near as the nearest: "School Services", not every "... Services".
         label = shown(forms[form])
-        if label not in found:
+        if score >= matches[0][1] - SUGGESTION_SPREAD and label not in found:
             found.append(label)
     return found[:SUGGESTIONS]
+
+
+def service_spellings(dataset: Dataset) -> dict[str, tuple[str, ...]]:
+    """Each service's English and Welsh names."""
+    return {
+        service: (service, name_cy) for service, name_cy in dataset.services.select("service", "name_cy").iter_rows()
+    }
+
+
+def indicator_spellings(dataset: Dataset) -> dict[str, tuple[str, ...]]:
+    return {indicator: (indicator,) for indicator in dict.fromkeys(dataset.indicators["indicator"].to_list())}
+
+
+def unknown(file: str, kind: str, name: str, spellings: dict[str, tuple[str, ...]], key: str | None = None) -> Problem:
+    """An unknown service or indicator (``kind``), with "did you mean" when a name is near."""
+    near = suggestions(name, spellings)
+    if near:
+        return Problem(
+            file, f"unknown_{kind}_suggest", key=key, params={"value": name, "suggestions": " / ".join(near)}
+        )
+    return Problem(file, f"unknown_{kind}", key=key, params={"value": name})
