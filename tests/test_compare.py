@@ -223,3 +223,20 @@ def test_datasets_with_different_councils_are_refused(tmp_path):
     with pytest.raises(InputError) as caught:
         compare_files([this], baseline=last)
     assert "W06000099" in caught.value.render("en") or "W06000023" in caught.value.render("en")
+
+
+def test_the_decomposition_chart_shows_every_stack_whole(tmp_path, monkeypatch):
+    """A cause worth nothing (NDR, for AEF) draws bars of no width at the end of each stack;
+    their sticky edge cut Cardiff's longest bar at the frame. The axis now spans every stack."""
+    from dsg.analysis.decompose import decompose_comparison
+    from dsg.output import charts
+
+    last, this = next_year(tmp_path)
+    comparison = compare_files([this], baseline=last)
+    (result,) = decompose_comparison(comparison, "shapley", "aef")
+    limits = {}
+    monkeypatch.setattr(charts, "save", lambda figure, path: limits.setdefault("x", figure.axes[0].get_xlim()))
+    charts.decomposition_chart(result, "2026-27", tmp_path / "d.png")
+    parts = np.stack([result.parts[cause].to_numpy() for cause in result.causes]) / charts.MILLION
+    low, high = limits["x"]
+    assert high > np.maximum(parts, 0).sum(axis=0).max() and low < np.minimum(parts, 0).sum(axis=0).min()

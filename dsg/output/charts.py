@@ -104,7 +104,13 @@ def decomposition_chart(decomposition, scenario_label: str, path: str | Path, la
     axes.set_xlabel(name_of("words", "chart_decomposition_axis", lang))
     axes.set_title(decomposition_title(decomposition, scenario_label, lang))
     axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.06 - 0.3 / max(len(names), 1)), ncol=3, fontsize=8)
-    axes.margins(x=0.05)
+    # Limits from the stacks themselves: a cause worth nothing still draws a bar of no width at
+    # the end of each stack, whose "sticky" edge would stop matplotlib's margin there and cut
+    # the longest bar at the frame.
+    totals = frame["total"].to_numpy() / MILLION
+    low, high = min(negative.min(), totals.min(), 0.0), max(positive.max(), totals.max(), 0.0)
+    pad = 0.05 * (high - low) or 1.0
+    axes.set_xlim(low - pad, high + pad)
     axes.grid(axis="x", alpha=0.3)
     return save(figure, path)
 
