@@ -100,3 +100,11 @@ def test_a_scenario_may_name_services_and_indicators_forgivingly(tmp_path):
     result = runner.invoke(main, ["run", "--scenario", str(wrong)])
     assert result.exit_code == 2
     assert "unknown service 'Schol Services'; did you mean School Services?" in result.output
+
+
+def test_a_forgiving_name_with_a_refused_value_is_not_called_unknown(tmp_path):
+    scenario = tmp_path / "s.toml"
+    scenario.write_text('[services]\n"school services" = 1e20\n', encoding="utf-8")
+    result = CliRunner().invoke(main, ["run", "--scenario", str(scenario)])
+    assert result.exit_code == 2
+    assert "outside the plausible range" in result.output and "unknown service" not in result.output

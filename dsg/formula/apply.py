@@ -69,12 +69,13 @@ def formula_problems(dataset: Dataset, scenario: Scenario) -> list[Problem]:
             problems.append(unknown(label, "service", service, service_spellings(dataset), f'services."{service}"'))
     used: dict[str, tuple[str, str]] = {}
     blocks = new_blocks(dataset, scenario)
+    # Names whose values were refused are looked up as forgivingly as the others.
     for key, service in scenario.refused_services:
-        if service not in known_services and not (key.startswith("weights") and service in blocks):
-            problems.append(Problem(label, "unknown_service", key=key, params={"value": service}))
+        if find(service, service_spellings(dataset)) is None and not (key.startswith("weights") and service in blocks):
+            problems.append(unknown(label, "service", service, service_spellings(dataset), key))
     for key, indicator in scenario.refused_indicators:
-        if indicator not in known_indicators:
-            problems.append(Problem(label, "unknown_indicator", key=key, params={"value": indicator}))
+        if find(indicator, indicator_spellings(dataset)) is None:
+            problems.append(unknown(label, "indicator", indicator, indicator_spellings(dataset), key))
     for service, formula in scenario.weights.items():
         key = f'weights."{service}"'
         if service not in known_services and service not in blocks:
