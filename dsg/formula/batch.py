@@ -172,7 +172,6 @@ def batch_kernel(
         floor_factor = np.empty(lanes)
         cap_factor = np.empty(lanes)
         has_floor = np.empty(lanes, dtype=np.bool_)
-        has_cap = np.empty(lanes, dtype=np.bool_)
         sum_ssa = np.empty(lanes)
         sum_topup = np.empty(lanes)
         sum_cap = np.empty(lanes)
@@ -198,10 +197,9 @@ def batch_kernel(
                     for k in range(n_indicators):
                         pounds[k, lane] = indicator_pounds[j, k]
                     has_floor[lane] = not math.isnan(floor_percent[j])
-                    has_cap[lane] = not math.isnan(cap_percent[j])
                     # No floor: a floor at -inf gives no top-up; no cap: a cap at +inf cuts nothing.
                     floor_factor[lane] = 1.0 + floor_percent[j] / 100.0 if has_floor[lane] else -np.inf
-                    cap_factor[lane] = 1.0 + cap_percent[j] / 100.0 if has_cap[lane] else np.inf
+                    cap_factor[lane] = np.inf if math.isnan(cap_percent[j]) else 1.0 + cap_percent[j] / 100.0
                     any_self_funded = any_self_funded or (self_funded[j] and has_floor[lane])
                     sum_ssa[lane] = 0.0
                     sum_topup[lane] = 0.0
