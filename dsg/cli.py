@@ -648,5 +648,123 @@ def grants_report(data, scenario, lang, out):
             say_written(written, lang)
 
 
+@main.group(
+    epilog="""\b
+Examples:
+  dsg data export my-dataset/
+  dsg data check my-dataset/
+  dsg data import-ibas ibas-2026-27.csv --out 2026-27/ --blocks blocks.csv --year 2026-27
+"""
+)
+def data():
+    """Dataset folders: write the default out, check one, or build one from official IBAs."""
+
+
+@data.command(
+    "check",
+    epilog="""\b
+Examples:
+  dsg data check my-dataset/
+  dsg data check 2026-27/ --lang cy
+""",
+)
+@click.argument("folder", type=click.Path())
+@lang_option
+@reports_input_errors
+def data_check(folder, lang):
+    """Check a dataset folder (SPEC §2) and settle it: every problem at once, or one line
+    saying it is sound."""
+    from dsg import pipeline
+
+    outcome = pipeline.check_dataset(folder)
+    from dsg.output.formats import pounds
+
+    dataset, allocation = outcome.dataset, outcome.allocation
+    click.echo(
+        name_of("words", "check_ok", lang).format(
+            data=folder,
+            councils=len(dataset.council_codes),
+            indicators=dataset.indicators["indicator"].n_unique(),
+            services=dataset.services.height,
+            aef=pounds(float(allocation.councils["aef"].sum())),
+            floor_cost=pounds(allocation.floor_cost),
+        )
+    )
+
+
+@data.command(
+    "export",
+    epilog="""\b
+Examples:
+  dsg data export my-dataset/
+  dsg data export 2026-27/ --data 2025-26/
+""",
+)
+@click.argument("folder", type=click.Path())
+@data_option
+@lang_option
+@reports_input_errors
+def data_export(folder, data, lang):
+    """Write a dataset's files into FOLDER for editing (by default the embedded one). FOLDER
+    must be new, empty, or hold a dataset, which is replaced whole."""
+    from dsg import pipeline
+
+    say_written(pipeline.export_dataset(folder, data), lang)
+
+
+@data.command(
+    "import-ibas",
+    epilog="""\b
+Examples:
+  dsg data import-ibas ibas.csv --out 2026-27/
+  dsg data import-ibas statswales.xlsx --out 2026-27/ --year 2026-27 --blocks blocks.csv
+  dsg data import-ibas ibas.csv --out final/ --like provisional/
+""",
+)
+@click.argument("file", type=click.Path())
+@click.option(
+    "--out", type=click.Path(), required=True, help="Folder of the new dataset (new, empty, or a dataset to replace)."
+)
+@click.option(
+    "--like",
+    type=click.Path(),
+    default=None,
+    help="Dataset to copy councils, tax base, base, settlement, NDR, grants and fixed element from. Default: the embedded one.",
+)
+@click.option(
+    "--blocks",
+    type=click.Path(),
+    default=None,
+    help="CSV of line,service: the block of each line (others are their own).",
+)
+@click.option("--year", default=None, help="Keep only this year's rows (needed when FILE holds several years).")
+@lang_option
+@reports_input_errors
+def data_import_ibas(file, out, like, blocks, year, lang):
+    """Build a dataset from official IBA amounts by council and line.
+
+    FILE (CSV or XLSX) is long, one row per council and line (headers as in the StatsWales
+    download: Unitary Authority or Authority, Service or Indicator Name, Data values, Year;
+    or ons_code / council, line, value, year), or wide, one row per council and one column
+    per line. Each line becomes an indicator (£ per council) weighted by its share of its
+    block, so that the dataset gives back every council's amounts exactly.
+    """
+    from dsg import pipeline
+
+    imported = pipeline.import_ibas(file, out, like, blocks, year)
+    click.echo(
+        name_of("words", "import_summary", lang).format(
+            lines=len(imported.lines), blocks=len(imported.blocks), councils=imported.councils, year=imported.year
+        )
+    )
+    if imported.set_aside:
+        click.echo(name_of("words", "import_set_aside", lang).format(rows=imported.set_aside, year=imported.year))
+    if imported.left_out:
+        click.echo(name_of("words", "import_left_out", lang).format(lines=", ".join(imported.left_out)))
+    if imported.residual_left_out:
+        click.echo(name_of("words", "import_residual_left_out", lang).format(like=imported.like))
+    say_written(out, lang)
+
+
 if __name__ == "__main__":
     main()

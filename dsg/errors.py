@@ -39,7 +39,7 @@ class Problem:
 
 # What the user wrote, quoted in a problem, is cut to LONGEST_QUOTED characters: a 60 MiB cell
 # is a mistake to point at, not to print.
-QUOTED = ("value", "found", "first", "council", "indicator", "service", "grant")
+QUOTED = ("value", "found", "first", "council", "indicator", "service", "grant", "line")
 LONGEST_QUOTED = 120
 
 

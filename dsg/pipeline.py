@@ -14,7 +14,7 @@ dataset to list everything, and never settles (numba) before every check has pas
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -319,3 +319,78 @@ def compare(
         baseline_label=labels[0],
         labels=tuple(unique_labels(labels[1:])),
     )
+
+
+# --------------------------------------------------------------------------- dataset folders
+
+
+def check_dataset(data: str | Path | None = None) -> Run:
+    """Load a dataset and settle it as it stands (``dsg data check``): every problem of its
+    files, or of its settlement, is raised at once."""
+    return run(data)
+
+
+def export_dataset(out: str | Path, data: str | Path | None = None) -> Path:
+    """Write a dataset's files (by default the embedded one) into folder ``out``, for editing
+    (``dsg data export``). Returns the folder."""
+    from dsg.formula.dataset import load_dataset, raw_files
+    from dsg.output.files import dataset_folder_problems
+
+    problems = dataset_folder_problems(out, [data] if data is not None else [])
+    try:
+        load_dataset(data)
+    except InputError as error:
+        problems += error.problems
+    raise_if(problems)
+    return write_dataset_files(raw_files(data), Path(out))
+
+
+def import_ibas(
+    file: str | Path,
+    out: str | Path,
+    like: str | Path | None = None,
+    blocks: str | Path | None = None,
+    year: str | None = None,
+):
+    """Build a dataset from an IBA table (``dsg data import-ibas``, see dsg.formula.ibas),
+    check that it loads and settles, and write it as folder ``out``.
+
+    Returns the :class:`dsg.formula.ibas.Imported` summary; raises :class:`dsg.InputError`
+    with every problem of the table, the block map, ``like`` and ``out`` at once.
+    """
+    from dsg.formula.dataset import load_dataset
+    from dsg.formula.ibas import import_ibas as build
+    from dsg.output.files import dataset_folder_problems
+
+    problems = dataset_folder_problems(out, [p for p in (file, like, blocks) if p is not None])
+    try:
+        like_dataset = load_dataset(like)
+    except InputError as error:
+        raise InputError(problems + error.problems) from None
+    try:
+        imported = build(file, like_dataset, like, blocks, year, name=Path(out).resolve().name)
+    except InputError as error:
+        raise InputError(problems + error.problems) from None
+    raise_if(problems)
+    write_dataset_files(imported.files, Path(out), settles=True)
+    return imported
+
+
+def write_dataset_files(files: dict[str, bytes], out: Path, settles: bool = False) -> Path:
+    """Write a dataset folder whole, or nothing: with ``settles``, only once the written files
+    load and settle (problems are then reported on ``out``, not on the temporary folder)."""
+    from dsg.output.files import atomic_folder
+
+    try:
+        with atomic_folder(out) as folder:
+            for name, data in files.items():
+                (folder / name).write_bytes(data)
+            if settles:
+                try:
+                    run(folder)
+                except InputError as error:
+                    named = [replace(p, file=p.file.replace(str(folder), str(out))) for p in error.problems]
+                    raise InputError(named) from None
+    except OSError as exc:
+        raise InputError([Problem(str(out), "cannot_write", params={"reason": exc.strerror or str(exc)})]) from None
+    return out

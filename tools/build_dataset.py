@@ -354,7 +354,10 @@ def build(source: Path, target: Path) -> None:
                 {
                     "ons_code": codes,
                     "amount": [money(r) for r in residual],
-                    "note": ["calibration residual: the part of the official SSA that public data cannot rebuild"]
+                    # The status tells `dsg data import-ibas` not to carry the residual into a
+                    # dataset whose IBA lines are the official ones.
+                    "status": ["calibration residual"] * len(codes),
+                    "note": ["the part of the official SSA that public data cannot rebuild"]
                     * len(codes),
                 }
             ),

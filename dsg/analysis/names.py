@@ -9,40 +9,23 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from dsg.errors import Problem
-from dsg.formula.names import council_aliases, find, indicator_spellings, service_spellings, suggestions, unknown
+from dsg.formula.names import council_code, find, indicator_spellings, service_spellings, unknown, unknown_council
 
 if TYPE_CHECKING:
     from dsg.formula.dataset import Dataset
 
 
-def council_spellings(dataset: Dataset) -> dict[str, tuple[str, ...]]:
-    """Each council's code, names and short forms (dsg/data/aliases.toml), by code."""
-    aliases = council_aliases()
-    return {
-        code: (code, name_en, name_cy, *aliases.get(code, ()))
-        for code, name_en, name_cy in dataset.councils.select("ons_code", "name_en", "name_cy").iter_rows()
-    }
-
-
 def council_index(dataset: Dataset, query: str) -> int | None:
     """Index of the council named by ONS code, English or Welsh name or short form, compared
     without case, accents or punctuation (None if none is)."""
-    codes = dataset.council_codes
-    # An ONS code first, so that a council named like another's code cannot take its place.
-    found = find(query, {code: (code,) for code in codes}) or find(query, council_spellings(dataset))
-    return codes.index(found) if found is not None else None
+    found = council_code(dataset, query)
+    return dataset.council_codes.index(found) if found is not None else None
 
 
 def council_problems(dataset: Dataset, query: str, where: str = "COUNCIL") -> list[Problem]:
     """A council name that names no council, as a problem with the nearest names (none if it
     names one)."""
-    if council_index(dataset, query) is not None:
-        return []
-    names = dict(dataset.councils.select("ons_code", "name_en").iter_rows())
-    near = suggestions(query, council_spellings(dataset), lambda code: names[code])
-    if near:
-        return [Problem(where, "unknown_council_suggest", params={"value": query, "suggestions": " / ".join(near)})]
-    return [Problem(where, "unknown_council_name", params={"value": query, "allowed": ", ".join(names.values())})]
+    return [] if council_code(dataset, query) is not None else [unknown_council(dataset, query, where)]
 
 
 def service_named(dataset: Dataset, query: str) -> str | None:

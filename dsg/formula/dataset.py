@@ -259,6 +259,29 @@ def embedded_dataset_dir(name: str = DEFAULT_DATASET) -> Traversable:
     return resources.files("dsg.data").joinpath(name)
 
 
+def dataset_dir(path: str | Path | None) -> Path | Traversable:
+    """The folder of a dataset: ``path``, or the embedded default for ``None``."""
+    return embedded_dataset_dir() if path is None else Path(path)
+
+
+def raw_files(path: str | Path | None, names=None) -> dict[str, bytes]:
+    """The bytes of files of a dataset that :func:`load_dataset` has accepted, by name: those
+    ``names`` that exist, or every file in its folder (for copying it, as ``dsg data export``
+    and ``dsg data import-ibas`` do)."""
+    directory = dataset_dir(path)
+    if names is None:
+        names = sorted(entry.name for entry in directory.iterdir() if entry.is_file())
+    problems: list[Problem] = []
+    found = {}
+    for name in names:
+        limit = TOML_LIMIT if name.endswith(".toml") else CSV_LIMIT
+        data = read_input(directory.joinpath(name), name, problems, limit=limit, kind="", required=False)
+        if data is not None:
+            found[name] = data
+    raise_if(problems)
+    return found
+
+
 def load_dataset(path: str | Path | None = None) -> Dataset:
     """Load and validate a dataset directory; ``None`` gives the embedded default.
 

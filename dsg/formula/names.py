@@ -72,6 +72,31 @@ def suggestions(query: str, spellings: dict[str, tuple[str, ...]], shown=lambda 
     return found[:SUGGESTIONS]
 
 
+def council_spellings(dataset: Dataset) -> dict[str, tuple[str, ...]]:
+    """Each council's code, names and short forms (dsg/data/aliases.toml), by code."""
+    aliases = council_aliases()
+    return {
+        code: (code, name_en, name_cy, *aliases.get(code, ()))
+        for code, name_en, name_cy in dataset.councils.select("ons_code", "name_en", "name_cy").iter_rows()
+    }
+
+
+def council_code(dataset: Dataset, query: str) -> str | None:
+    """The ONS code of the council ``query`` names (code, English or Welsh name, short form)."""
+    codes = dataset.council_codes
+    # An ONS code first, so that a council named like another's code cannot take its place.
+    return find(query, {code: (code,) for code in codes}) or find(query, council_spellings(dataset))
+
+
+def unknown_council(dataset: Dataset, query: str, file: str, row: int | None = None, key: str | None = None) -> Problem:
+    """A name that names no council, with the nearest names, or all of them when none is near."""
+    names = dict(dataset.councils.select("ons_code", "name_en").iter_rows())
+    near = suggestions(query, council_spellings(dataset), lambda code: names[code])
+    if near:
+        return Problem(file, "unknown_council_suggest", row, key, {"value": query, "suggestions": " / ".join(near)})
+    return Problem(file, "unknown_council_name", row, key, {"value": query, "allowed": ", ".join(names.values())})
+
+
 def service_spellings(dataset: Dataset) -> dict[str, tuple[str, ...]]:
     """Each service's English and Welsh names."""
     return {

@@ -236,3 +236,56 @@ def writing(target: Path):
 def sidecar_path(target: Path) -> Path:
     """The provenance file beside a CSV: ``name.provenance.json``."""
     return target.with_name(f"{target.stem}.provenance.json")
+
+
+def dataset_folder_problems(path: str | Path, inputs=()) -> list[Problem]:
+    """Why a dataset could not be written as folder ``path``: it must be new, empty, or hold a
+    dataset already (which is then replaced whole), so that no other file is lost; and none
+    of the command's ``inputs`` may be in it."""
+    target = Path(path)
+    too_long = length_problems(target, ("dataset.toml",))
+    if too_long:
+        return too_long
+    if target.exists() and not target.is_dir():
+        return [Problem(str(path), "not_a_folder")]
+    if target.is_dir() and any(target.iterdir()) and not (target / "dataset.toml").is_file():
+        return [Problem(str(path), "folder_not_dataset")]
+    # The folder is replaced whole: no input may stand in it, or be it, or hold it.
+    whole = target.resolve()
+    for source in inputs:
+        given = Path(source).resolve()
+        if given == whole or whole in given.parents or given in whole.parents:
+            return [Problem(str(path), "would_overwrite_input", params={"input": str(source)})]
+    return folder_problems(target.parent, str(path))
+
+
+@contextmanager
+def atomic_folder(path: Path):
+    """A temporary folder beside ``path`` that takes its place only when complete. A folder
+    standing there is replaced whole, so that no file of an older dataset lingers in it."""
+    import shutil
+
+    made = [folder for folder in (path.parent, *path.parent.parents) if not folder.exists()]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = Path(tempfile.mkdtemp(prefix=temporary_prefix(path), suffix=".part", dir=path.parent))
+    written = False
+    try:
+        yield temporary
+        os.chmod(temporary, 0o777 & ~current_umask())
+        if path.exists():
+            old = Path(tempfile.mkdtemp(prefix=temporary_prefix(path), suffix=".part", dir=path.parent))
+            os.replace(path, old / path.name)
+            os.replace(temporary, path)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(temporary, path)
+        written = True
+    finally:
+        if temporary.exists():
+            shutil.rmtree(temporary, ignore_errors=True)
+        if not written:
+            for folder in made:
+                try:
+                    folder.rmdir()
+                except OSError:
+                    break
