@@ -766,5 +766,61 @@ def data_import_ibas(file, out, like, blocks, year, lang):
     say_written(out, lang)
 
 
+@main.command(
+    "formula",
+    epilog="""\b
+Examples:
+  dsg formula
+  dsg formula --service "personal social services"
+  dsg formula --data 2026-27/ --lang cy
+""",
+)
+@data_option
+@click.option("--service", default=None, help="Show this service's formula only (English or Welsh name, any case).")
+@lang_option
+@reports_input_errors
+def formula_command(data, service, lang):
+    """The formula as it stands: each service's Wales total and status, and its indicators
+    with weights, the £ each shares, labels in English and Welsh and statuses."""
+    from dsg import pipeline
+
+    dataset, found = pipeline.formula(data, service)
+    from dsg.output.screen import formula_tables, print_wide
+
+    for table in formula_tables(dataset, lang, found):
+        print_wide(table)
+
+
+@main.group(
+    epilog="""\b
+Examples:
+  dsg scenario new my-option.toml
+"""
+)
+def scenario():
+    """Scenario files: start one from the formula as it stands."""
+
+
+@scenario.command(
+    "new",
+    epilog="""\b
+Examples:
+  dsg scenario new my-option.toml
+  dsg scenario new 2026-27-option.toml --data 2026-27/ --lang cy
+""",
+)
+@click.argument("file", type=click.Path())
+@data_option
+@lang_option
+@reports_input_errors
+def scenario_new(file, data, lang):
+    """Write FILE, a commented scenario holding every settlement parameter, service total
+    and weight as they stand: run as it is, it gives the dataset's own settlement; edit what
+    you want to test."""
+    from dsg import pipeline
+
+    say_written(pipeline.new_scenario(file, data, lang), lang)
+
+
 if __name__ == "__main__":
     main()

@@ -15,7 +15,7 @@ from importlib import resources
 
 LANGUAGES = ("en", "cy")
 # The glossary's sections: kinds of words.
-KINDS = ("columns", "causes", "steps", "screen", "words", "messages")
+KINDS = ("columns", "causes", "steps", "screen", "words", "indicators", "statuses", "messages")
 
 
 class MissingTerm(LookupError):
@@ -51,3 +51,18 @@ def has_name(kind: str, key: str) -> bool:
 def message(code: str, lang: str, **params) -> str:
     """A problem or warning message, filled with ``params``."""
     return name_of("messages", code, lang).format(**params)
+
+
+def indicator_label(indicator: str, lang: str) -> str:
+    """An indicator's label in ``lang``; an indicator the glossary does not know (one a user's
+    dataset brings, such as an imported IBA line) is shown by its own name."""
+    return name_of("indicators", indicator, lang) if has_name("indicators", indicator) else indicator
+
+
+def status_label(status: str | None, lang: str) -> str:
+    """A dataset's status word (published, illustrative, ...) in ``lang``; one the glossary
+    does not know is shown as written."""
+    if not status:
+        return ""
+    key = "_".join(status.lower().split())
+    return name_of("statuses", key, lang) if has_name("statuses", key) else status

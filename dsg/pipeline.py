@@ -394,3 +394,31 @@ def write_dataset_files(files: dict[str, bytes], out: Path, settles: bool = Fals
     except OSError as exc:
         raise InputError([Problem(str(out), "cannot_write", params={"reason": exc.strerror or str(exc)})]) from None
     return out
+
+
+# --------------------------------------------------------------------------- the formula
+
+
+def formula(data: str | Path | None = None, service: str | None = None) -> tuple[Dataset, str | None]:
+    """The dataset and the service ``service`` names, forgivingly (``dsg formula``); an
+    unknown service is a problem with the nearest names."""
+    from dsg.analysis.names import service_named
+    from dsg.formula.names import service_spellings, unknown
+
+    dataset, _, _ = load_inputs(data, None, needs_dataset=True)
+    if service is None:
+        return dataset, None
+    found = service_named(dataset, service)
+    if found is None:
+        raise InputError([unknown("--service", "service", service, service_spellings(dataset))])
+    return dataset, found
+
+
+def new_scenario(out: str | Path, data: str | Path | None = None, lang: str = "en") -> Path:
+    """Write a scenario file holding the dataset's formula and parameters as they stand
+    (``dsg scenario new``); ``dsg run --scenario`` on it reproduces the dataset exactly."""
+    from dsg.output.scenario_file import scenario_path_problems, write_scenario
+
+    inputs = [data] if data is not None else []
+    dataset, _, _ = load_inputs(data, None, scenario_path_problems(out, inputs))
+    return write_scenario(dataset, out, lang, inputs)

@@ -153,8 +153,8 @@ def read_amounts(frame: pl.DataFrame, like: Dataset, year: str | None, label: st
                 continue
             key = (code, amounts.lines.setdefault(plain(line_name), line_name))
             if key in first_row:
-                params = {"council": f"{code} ({names[code]})", "line": key[1], "first": first_row[key]}
-                problems.append(Problem(label, "iba_duplicate", row, line_name if not long else line, params))
+                duplicate: dict = {"council": f"{code} ({names[code]})", "line": key[1], "first": first_row[key]}
+                problems.append(Problem(label, "iba_duplicate", row, line_name if not long else line, duplicate))
                 continue
             first_row[key] = row
             number = check_number(
@@ -343,7 +343,7 @@ def dataset_toml(
 ) -> bytes:
     import tomllib
 
-    import tomli_w
+    import tomlkit
 
     meta = tomllib.loads(like_toml.decode("utf-8").removeprefix("\ufeff"))
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -363,4 +363,4 @@ def dataset_toml(
             "fixed": "calibration residual left out" if residual_left_out else "copied",
         },
     }
-    return tomli_w.dumps(table).encode("utf-8")
+    return tomlkit.dumps(table).encode("utf-8")

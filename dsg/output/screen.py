@@ -555,3 +555,47 @@ def bench_table(figures: dict, lang: str = "en") -> tuple[Table, str]:
         threads=figures["threads"],
     )
     return frame_table(frame, columns, title=name_of("words", "bench_title", lang)), line
+
+
+# --------------------------------------------------------------------------- the formula
+
+
+def formula_tables(dataset, lang: str = "en", service: str | None = None) -> list[Table]:
+    """``dsg formula``: the services (unless one is asked for), then each service's indicators
+    with weights, the £ each shares, labels in English and Welsh and statuses."""
+    from dsg.analysis.formula import formula_view, services_view
+
+    tables = []
+    services = services_view(dataset, lang)
+    if service is None:
+        name_column = "service_cy" if lang == "cy" else "service"
+        columns = [
+            (name_column, name_of("columns", "service", lang), "text"),
+            ("total", "£", "pounds"),
+            ("indicators", name_of("columns", "indicators_used", lang), "int"),
+            ("status", name_of("columns", "status", lang), "text"),
+        ]
+        footer = {name_column: name_of("words", "wales", lang), "total": count(float(services["total"].sum()))}
+        title = name_of("words", "formula_services_title", lang, dataset=dataset.title(lang))
+        tables.append(frame_table(services, columns, title=title, footer=footer))
+    view = formula_view(dataset, lang, service)
+    columns = [
+        ("indicator", name_of("columns", "indicator", lang), "text"),
+        ("label_en", name_of("columns", "label_en", lang), "text"),
+        ("label_cy", name_of("columns", "label_cy", lang), "text"),
+        ("weight", name_of("columns", "weight", lang), "number"),
+        ("pounds", "£", "pounds"),
+        ("weight_status", name_of("columns", "weight_status", lang), "text"),
+        ("data_status", name_of("columns", "data_status", lang), "text"),
+    ]
+    totals = dict(services.select("service", "total").iter_rows())
+    for (name,), group in view.group_by("service", maintain_order=True):
+        title = name_of(
+            "words",
+            "formula_title",
+            lang,
+            service=dataset.service_name(name, lang),
+            total=count(totals[name]),
+        )
+        tables.append(frame_table(group, columns, title=title))
+    return tables
