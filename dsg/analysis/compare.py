@@ -16,7 +16,7 @@ import numpy as np
 import polars as pl
 
 from dsg.errors import Problem
-from dsg.formula.arrays import indicator_values, service_ibas, to_inputs
+from dsg.formula.arrays import indicator_values, per_unit, population_values, service_ibas, to_inputs
 from dsg.formula.dataset import Dataset
 from dsg.formula.params import CHANGE_POUNDS, on_floor
 from dsg.formula.settle import Allocation
@@ -84,19 +84,14 @@ class Comparison:
         base = self.baseline.councils
         dataset = self.baseline.dataset
         grants_baseline = council_grants(dataset)
-        population = dataset.settlement.population_indicator
-        heads = indicator_values(dataset, population) if population else np.full(base.height, np.nan)
+        heads = population_values(dataset)
         band_d = indicator_values(dataset, dataset.settlement.taxbase_indicator)
         frames = []
         for label, allocation in zip(self.labels, self.scenarios):
             scenario = allocation.councils
             difference = scenario["aef"].to_numpy() - base["aef"].to_numpy()
             grants = council_grants(allocation.dataset)
-            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-                # Per person or dwelling only where there is at least one: a tiny denominator
-                # would give a huge or infinite figure, not a useful one (left empty).
-                per_head = np.where(heads >= 1, difference / heads, np.nan)
-                per_band_d = np.where(band_d >= 1, difference / band_d, np.nan)
+            per_head, per_band_d = per_unit(difference, heads), per_unit(difference, band_d)
             frames.append(
                 pl.DataFrame(
                     {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import polars as pl
@@ -9,7 +10,7 @@ import polars as pl
 from dsg.analysis.names import council_index, council_problems
 from dsg.errors import InputError
 from dsg.formula import kernels
-from dsg.formula.arrays import indicator_values, service_ibas, to_inputs
+from dsg.formula.arrays import indicator_values, per_unit, population_values, service_ibas, to_inputs
 from dsg.formula.dataset import Dataset
 from dsg.formula.settle import Allocation
 
@@ -57,17 +58,14 @@ def explain(allocation: Allocation, council: str) -> Explanation:
     inputs = to_inputs(dataset)
     record = allocation.councils.row(index, named=True)
     # Per-head figures and "share against population" need the dataset's population_indicator.
-    population_indicator = dataset.settlement.population_indicator
-    population_values = indicator_values(dataset, population_indicator) if population_indicator is not None else None
-    population = float(population_values[index]) if population_values is not None else None
-    population_share = (
-        float(population_values[index] / population_values.sum()) if population_values is not None else None
-    )
-    wales_population = float(population_values.sum()) if population_values is not None else None
+    heads = population_values(dataset)
+    population = float(heads[index]) if heads is not None else None
+    population_share = float(heads[index] / heads.sum()) if heads is not None else None
+    wales_population = float(heads.sum()) if heads is not None else None
 
     def per_head(amount: float) -> float | None:
-        # Per person only where there is at least one (a tiny population gives no useful figure).
-        return amount / population if population is not None and population >= 1 else None
+        value = float(per_unit(amount, population))
+        return None if math.isnan(value) else value
 
     ibas = service_ibas(inputs)
     services = pl.DataFrame(

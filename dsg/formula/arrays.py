@@ -55,6 +55,24 @@ def indicator_values(dataset: Dataset, indicator: str) -> np.ndarray:
     return np.array([values[code] for code in dataset.council_codes], dtype=np.float64)
 
 
+def population_values(dataset: Dataset) -> np.ndarray | None:
+    """The ``population_indicator``'s values in council order, or None when the dataset names
+    none (then no per-head figure is shown)."""
+    indicator = dataset.settlement.population_indicator
+    return indicator_values(dataset, indicator) if indicator is not None else None
+
+
+def per_unit(amounts, units) -> np.ndarray:
+    """``amounts`` per person or per Band D dwelling (``units``), NaN where there is less than
+    one unit or none is known: a tiny denominator gives a huge figure, not a useful one."""
+    amounts = np.asarray(amounts, dtype=np.float64)
+    if units is None:
+        return np.full(amounts.shape, np.nan)
+    units = np.asarray(units, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        return np.where(units >= 1, amounts / units, np.nan)
+
+
 def shares_of(values: np.ndarray) -> np.ndarray:
     return values / values.sum()
 

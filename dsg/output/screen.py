@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import shutil
 
+import numpy as np
 import polars as pl
 from rich.console import Console
 from rich.table import Table
 
+from dsg.formula.arrays import indicator_values, per_unit, population_values
 from dsg.formula.settle import ALLOCATION_COLUMNS, MONEY_COLUMNS, Allocation
 from dsg.i18n import message, name_of
 from dsg.output.formats import (
@@ -42,8 +44,25 @@ def screen_columns(allocation: Allocation) -> tuple[str, ...]:
     return tuple(c for c in SCREEN_COLUMNS if c not in hidden)
 
 
+def per_head_columns(dataset, amounts: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """£ per head (when the dataset names a population indicator) and £ per Band D dwelling
+    of some amounts, by column name ``<name>_per_head`` / ``<name>_per_band_d``, with Wales
+    figures for a footer (the Wales total over the Wales population or tax base)."""
+    heads = population_values(dataset)
+    band_d = indicator_values(dataset, dataset.settlement.taxbase_indicator)
+    columns, footer = {}, {}
+    for name, values in amounts.items():
+        for suffix, units in (("per_head", heads), ("per_band_d", band_d)):
+            if units is None:
+                continue
+            columns[f"{name}_{suffix}"] = per_unit(values, units)
+            footer[f"{name}_{suffix}"] = SCREEN["pounds2"](float(per_unit(values.sum(), units.sum())))
+    return columns, footer
+
+
 def allocation_table(allocation: Allocation, lang: str = "en") -> Table:
-    """The SPEC §4 table in £ thousand, rounded so that the rows add up to the Wales row."""
+    """The SPEC §4 table in £ thousand, rounded so that the rows add up to the Wales row, and
+    AEF and its change per head and the change per Band D dwelling."""
     frame = allocation.table(lang)
     columns = screen_columns(allocation)
     shown = frame.with_columns(
@@ -58,12 +77,23 @@ def allocation_table(allocation: Allocation, lang: str = "en") -> Table:
     }
     footer.update({c: thousands(float(shown[c].sum())) for c in columns if c in MONEY_COLUMNS})
     kinds = {"council": "text", "pct_change": "pct", "rank": "int"}
+    wanted = [c for c in columns if c != "rank"]
+    extra, extra_footer = per_head_columns(
+        allocation.dataset,
+        {"aef": allocation.councils["aef"].to_numpy(), "change": allocation.councils["change"].to_numpy()},
+    )
+    extra.pop("aef_per_band_d")
+    extra_footer.pop("aef_per_band_d")
+    shown = shown.with_columns(pl.Series(name, values).fill_nan(None) for name, values in extra.items())
+    footer.update(extra_footer)
     return frame_table(
         shown,
-        [(c, name_of("screen", c, lang), kinds.get(c, "thousands")) for c in columns],
+        [(c, name_of("screen", c, lang), kinds.get(c, "thousands")) for c in wanted]
+        + [(c, name_of("screen", c, lang), "pounds2") for c in extra]
+        + [("rank", name_of("screen", "rank", lang), "int")],
         title=allocation.dataset.title(lang),
         footer=footer,
-        caption=name_of("words", "pounds_thousand", lang),
+        caption=name_of("words", "pounds_thousand_per_head", lang),
     )
 
 
@@ -204,14 +234,23 @@ def comparison_tables(comparison, lang: str = "en", sort: str = "order", by_regi
                 ("grants", "thousands"),
                 ("net_difference", "thousands"),
             ]
+        per_unit_columns = []
+        if not by_region:
+            # The change per head and per Band D dwelling, in £, before the change in rank (the
+            # rows carry them; the Wales figures are worked here, whatever the row order).
+            _, extra_footer = per_head_columns(
+                comparison.baseline.dataset, {"difference": frame["difference"].to_numpy()}
+            )
+            per_unit_columns = [c for c in ("difference_per_head", "difference_per_band_d") if c in extra_footer]
+            columns[-1:-1] = [(c, "pounds2") for c in per_unit_columns]
+            footer.update(extra_footer)
         # Each money column in £ thousand, rounded so that the rows add up to the Wales row.
         money = [c for c, kind in columns if kind == "thousands"]
         frame = frame.with_columns(pl.Series(c, largest_remainder(frame[c].to_numpy(), 1000.0)) for c in money)
         footer.update({c: thousands(float(frame[c].sum())) for c in money})
-        headed = [(c, name_of("columns", c, lang), kind) for c, kind in columns]
-        table = frame_table(
-            frame, headed, title=title, footer=footer, caption=name_of("words", "pounds_thousand", lang)
-        )
+        headed = [(c, name_of("screen" if c in per_unit_columns else "columns", c, lang), kind) for c, kind in columns]
+        caption = name_of("words", "pounds_thousand_per_head" if per_unit_columns else "pounds_thousand", lang)
+        table = frame_table(frame, headed, title=title, footer=footer, caption=caption)
         lines = [
             f"{name_of('columns', 'floor_cost_baseline', lang)}: {pounds(summary['floor_cost_baseline'])}; "
             f"{name_of('columns', 'floor_cost', lang)}: {pounds(summary['floor_cost'])}",
