@@ -8,7 +8,6 @@ from click.testing import CliRunner
 
 from dsg.cli import main
 
-
 FLOOR = str(Path(__file__).parent.parent / "examples" / "floor-3.5.toml")
 
 
