@@ -314,31 +314,53 @@ def numbered_paths(path: str, count: int) -> list[Path]:
 Examples:
   dsg explain Cardiff
   dsg explain W06000024 --scenario deprivation.toml
+  dsg explain RCT --scenario deprivation.toml --baseline floor-3.5.toml
+  dsg explain Cardiff --data 2026-27/ --baseline 2025-26/
   dsg explain "bro morgannwg" --lang cy --chart vale.png
 """
 )
 @click.argument("council")
 @dataset_options
+@click.option(
+    "--baseline",
+    type=click.Path(),
+    default=None,
+    help='Compare with this: a scenario file, a dataset folder, or "default" (the dataset as it stands).',
+)
 @click.option("--chart", type=click.Path(), default=None, help="Draw a PNG waterfall from SSA to AEF.")
 @reports_input_errors
-def explain(council, data, scenario, lang, chart):
+def explain(council, data, scenario, baseline, lang, chart):
     """Why a council gets what it gets.
 
     COUNCIL is an ONS code or an English or Welsh name, in any case. Shows each service's
     assessment against the council's population, each indicator's share against its
     population share, the calibration residual on its own line, and the steps from SSA
     through assumed council tax, floor and cap to AEF, NDR and RSG, with per-head figures.
+
+    With --scenario or --baseline, also why it changes: its IBAs, what each indicator brings
+    it, and the steps to AEF before (the baseline; by default the dataset as it stands) and
+    after (the scenario), and its change in AEF split by cause.
     """
     from dsg import pipeline
 
-    explanation = pipeline.explain(council, data, scenario, path_problems(chart=chart))
-    from dsg.output.screen import explanation_tables, print_lines, print_wide
+    problems = path_problems(chart=chart)
+    if scenario is None and baseline is None:
+        change, explanation = None, pipeline.explain(council, data, scenario, problems)
+    else:
+        change = pipeline.explain_change(council, data, scenario, baseline, problems)
+        explanation = change.after
+    from dsg.output.screen import change_tables, explanation_tables, print_lines, print_wide
 
     head, tables, notes = explanation_tables(explanation, lang)
     print_lines(head)
     for table in tables:
         print_wide(table)
     print_lines(notes)
+    if change is not None:
+        head, tables = change_tables(change, lang)
+        print_lines(head)
+        for table in tables:
+            print_wide(table)
     if chart is not None:
         from dsg.output.charts import waterfall_chart
 

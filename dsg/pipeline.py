@@ -222,6 +222,41 @@ def explain(
     return explain_council(outcome.allocation, council)
 
 
+def explain_change(
+    council: str,
+    data: str | Path | None = None,
+    scenario: str | Path | None = None,
+    baseline: str | Path | None = None,
+    problems: list[Problem] | None = None,
+    method: str = "shapley",
+):
+    """One council under ``scenario`` (a scenario file, a dataset folder, or None for the
+    dataset itself) against ``baseline`` (the same kinds; None: the dataset as it stands):
+    its IBAs, indicators and steps before and after, and its change split by cause
+    (``dsg explain COUNCIL --scenario B --baseline A``)."""
+    from dsg.analysis.decompose import decompose
+    from dsg.analysis.explain import explain as explain_council
+    from dsg.analysis.explain import explain_change as side_by_side
+    from dsg.analysis.names import council_problems as unknown_council
+    from dsg.formula.dataset import load_dataset
+
+    problems = list(problems or [])
+    try:  # the council is checked with every other problem (the comparison lists the dataset's)
+        problems += unknown_council(load_dataset(data), council)
+    except InputError:
+        pass
+    comparison = compare([scenario if scenario is not None else DEFAULT_BASELINE], baseline, data, problems)
+    after = comparison.scenarios[0]
+    decomposition = decompose(comparison.baseline, after, method, "aef")
+    return side_by_side(
+        explain_council(comparison.baseline, council),
+        explain_council(after, council),
+        decomposition,
+        comparison.baseline_label,
+        comparison.labels[0],
+    )
+
+
 def run_settlement(data: str | Path | None = None, scenario: str | Path | None = None) -> Allocation:
     """The scenario's own year, settled: ``run(data, scenario).allocation``."""
     return run(data, scenario).allocation

@@ -127,3 +127,77 @@ def explain(allocation: Allocation, council: str) -> Explanation:
         steps=steps,
         figures=figures,
     )
+
+
+@dataclass(frozen=True)
+class ExplainedChange:
+    """One council before (a baseline) and after (a scenario or another dataset).
+
+    ``services``: service, name_cy, before, after, change (the council's IBA of each).
+    ``indicators``: indicator, share_before, share_after, before, after, change (the £ each
+    indicator brings the council, over all services).
+    ``steps``: key, before, after, change (SSA through assumed council tax, floor and cap to AEF).
+    ``causes``: cause, amount: the decomposition of the council's change in AEF, adding up to it.
+    """
+
+    before: Explanation
+    after: Explanation
+    baseline_label: str
+    scenario_label: str
+    method: str
+    services: pl.DataFrame
+    indicators: pl.DataFrame
+    steps: pl.DataFrame
+    causes: pl.DataFrame
+
+
+# The steps shown before and after: what moves a council's AEF.
+CHANGE_STEPS = (
+    "iba_total",
+    "fixed",
+    "ssa",
+    "assumed_council_tax",
+    "aef_formula",
+    "floor_topup",
+    "cap_reduction",
+    "self_funding",
+    "aef",
+)
+
+
+def side_by_side(before: pl.DataFrame, after: pl.DataFrame, key: str, value: str, keep=(), absent=0.0) -> pl.DataFrame:
+    """Two explanations' rows matched by ``key``, ``value`` before and after, and the change;
+    a service or an indicator one side lacks has ``absent`` there (£0; a share is unknown)."""
+    left = before.select(key, *keep, pl.col(value).alias("before"))
+    right = after.select(key, *keep, pl.col(value).alias("after"))
+    joined = left.join(right, on=key, how="full", coalesce=True, maintain_order="left_right", suffix="_after")
+    for column in keep:
+        joined = joined.with_columns(pl.coalesce(column, f"{column}_after").alias(column)).drop(f"{column}_after")
+    if absent is not None:
+        joined = joined.with_columns(pl.col("before", "after").fill_null(absent))
+    return joined.with_columns((pl.col("after") - pl.col("before")).alias("change"))
+
+
+def explain_change(
+    before: Explanation, after: Explanation, decomposition, baseline_label: str, scenario_label: str
+) -> ExplainedChange:
+    """Set two explanations of one council side by side, with its row of ``decomposition``
+    (a :class:`dsg.analysis.decompose.Decomposition` of the same two settlements)."""
+    services = side_by_side(before.services, after.services, "service", "iba", keep=("name_cy",))
+    shares = side_by_side(before.indicators, after.indicators, "indicator", "share", absent=None).select(
+        "indicator", pl.col("before").alias("share_before"), pl.col("after").alias("share_after")
+    )
+    pounds = side_by_side(before.indicators, after.indicators, "indicator", "council_pounds")
+    indicators = shares.join(pounds, on="indicator", maintain_order="left")
+    steps = side_by_side(before.steps, after.steps, "key", "amount").filter(pl.col("key").is_in(CHANGE_STEPS))
+    row = decomposition.parts.filter(pl.col("ons_code") == after.ons_code).row(0, named=True)
+    causes = pl.DataFrame(
+        {
+            "cause": [*decomposition.causes, "total"],
+            "amount": [float(row[c]) for c in (*decomposition.causes, "total")],
+        },
+        schema={"cause": pl.String, "amount": pl.Float64},
+    )
+    return ExplainedChange(
+        before, after, baseline_label, scenario_label, decomposition.method, services, indicators, steps, causes
+    )

@@ -61,7 +61,7 @@ def percent_setting(value: float) -> str:
 SCREEN: dict[str, Callable[[Any], str]] = {
     "text": str,
     "thousands": thousands,
-    "pounds": lambda v: f"{v:,.0f}",
+    "pounds": lambda v: f"{round_half_up(v) + 0.0:,.0f}",  # + 0.0: never "-0"
     "pounds2": lambda v: f"{v:,.2f}",
     "pct": percent,
     "pct2": lambda v: f"{v:.2f}",

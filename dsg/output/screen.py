@@ -11,7 +11,7 @@ from rich.table import Table
 
 from dsg.formula.arrays import indicator_values, per_unit, population_values
 from dsg.formula.settle import ALLOCATION_COLUMNS, MONEY_COLUMNS, Allocation
-from dsg.i18n import message, name_of
+from dsg.i18n import indicator_label, message, name_of
 from dsg.output.formats import (
     SCREEN,
     band_d,
@@ -353,6 +353,80 @@ def explanation_tables(explanation, lang: str = "en") -> tuple[list[str], list[T
         frame_table(explanation.indicators, indicator_columns, title=name_of("words", "indicators_title", lang))
     )
     return head, tables, [name_of("words", "residual_note", lang)]
+
+
+def change_tables(change, lang: str = "en") -> tuple[list[str], list[Table]]:
+    """``dsg explain`` against a baseline: a title line, then the steps, services and
+    indicators before and after, and the change split by cause (in £)."""
+    head = [
+        "[bold]"
+        + name_of(
+            "words",
+            "change_title",
+            lang,
+            council=change.after.name(lang),
+            scenario=change.scenario_label,
+            baseline=change.baseline_label,
+        )
+        + "[/bold]"
+    ]
+    money = [
+        ("before", name_of("columns", "before", lang) + " (£)", "pounds"),
+        ("after", name_of("columns", "after", lang) + " (£)", "pounds"),
+        ("change", name_of("columns", "change", lang) + " (£)", "pounds"),
+    ]
+    steps = change.steps.with_columns(
+        pl.col("key").replace_strict({k: name_of("steps", k, lang) for k in change.steps["key"]}).alias("step")
+    )
+    tables = [
+        frame_table(
+            steps,
+            [("step", name_of("columns", "step", lang), "text"), *money],
+            title=name_of("words", "change_steps_title", lang),
+        )
+    ]
+    services = change.services.with_columns(
+        pl.Series(
+            "label",
+            [s if lang == "en" else (cy or s) for s, cy in change.services.select("service", "name_cy").iter_rows()],
+        )
+    )
+    footer = {"label": name_of("columns", "total", lang), **{c: count(float(services[c].sum())) for c, _, _ in money}}
+    tables.append(
+        frame_table(
+            services,
+            [("label", name_of("columns", "service", lang), "text"), *money],
+            title=name_of("words", "change_services_title", lang),
+            footer=footer,
+        )
+    )
+    indicators = change.indicators.with_columns(
+        pl.col("indicator").map_elements(lambda i: indicator_label(i, lang), return_dtype=pl.String).alias("label")
+    )
+    tables.append(
+        frame_table(
+            indicators,
+            [
+                ("label", name_of("columns", "indicator", lang), "text"),
+                ("share_before", name_of("columns", "share_before", lang), "share"),
+                ("share_after", name_of("columns", "share_after", lang), "share"),
+                *money,
+            ],
+            title=name_of("words", "change_indicators_title", lang),
+        )
+    )
+    causes = change.causes.with_columns(
+        pl.col("cause").replace_strict({c: name_of("causes", c, lang) for c in change.causes["cause"]}).alias("label")
+    )
+    tables.append(
+        frame_table(
+            causes,
+            [("label", name_of("columns", "cause", lang), "text"), ("amount", "£", "pounds")],
+            title=name_of("words", "change_causes_title", lang),
+            caption=name_of("causes", change.method, lang),
+        )
+    )
+    return head, tables
 
 
 # --------------------------------------------------------------------------- grants
