@@ -27,7 +27,15 @@ from tools.update_cases import (
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 # The README's and docs' examples are cases too, kept identical to examples/.
-EXAMPLE_CASES = ("deprivation", "floor-3.5", "grants")
+EXAMPLE_CASES = (
+    "deprivation",
+    "final-floor",
+    "floor-3.5",
+    "grants",
+    "regional-transport",
+    "self-funded-floor",
+    "three-years",
+)
 MINIMUM_CASES = 9
 # Cases whose grant moves must stay covered by expected grant tables.
 MINIMUM_GRANT_FILES = 5
