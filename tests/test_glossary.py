@@ -31,6 +31,9 @@ def test_every_code_and_term_the_code_uses_is_in_the_glossary():
     codes = set(re.findall(r'Problem\(\s*[^,]+,\s*"([a-z_]+)"', text))
     codes |= set(re.findall(r'Problem\([^()]*?\(\)[^,]*,\s*"([a-z_]+)"', text))
     codes |= set(re.findall(r'check_known\([^)]*?"(unknown_[a-z_]+)"', text))
+    # dsg.formula.names.unknown(file, kind, ...) says unknown_<kind>, or unknown_<kind>_suggest.
+    for kind in re.findall(r'unknown\([^,()]+,\s*"([a-z]+)"', text):
+        codes |= {f"unknown_{kind}", f"unknown_{kind}_suggest"}
     assert {"unknown_council", "unknown_service", "unknown_indicator", "missing_file"} <= codes
     missing = sorted(code for code in codes if code not in glossary()["messages"])
     assert not missing

@@ -108,3 +108,62 @@ def test_a_forgiving_name_with_a_refused_value_is_not_called_unknown(tmp_path):
     result = CliRunner().invoke(main, ["run", "--scenario", str(scenario)])
     assert result.exit_code == 2
     assert "outside the plausible range" in result.output and "unknown service" not in result.output
+
+
+EXACT_PATH = """
+name = "exact"
+[[dehypothecate]]
+grant = "Housing Support Grant"
+into_service = "Other services"
+[[consolidate]]
+grants = ["Bus Network Grant", "Bus Services Support Grant"]
+into = "Local Bus Grant"
+key = { population = 0.5, land_area_km2 = 0.5 }
+[[years]]
+year = "2026-27"
+services = { "School Services" = 3100000000 }
+indicators = { population = { W06000015 = 372000, W06000016 = 240000 } }
+"""
+
+FORGIVING_PATH = """
+name = "forgiving"
+[[dehypothecate]]
+grant = "housing support grant"
+into_service = "other services"
+[[consolidate]]
+grants = ["Grant Rhwydwaith Bysiau", "bus services support grant"]
+into = "Local Bus Grant"
+key = { Population = 0.5, "land area km2" = 0.5 }
+[[years]]
+year = "2026-27"
+services = { "school services" = 3100000000 }
+indicators = { POPULATION = { Cardiff = 372000, RCT = 240000 } }
+"""
+
+
+def test_grant_moves_and_years_take_forgiving_names(tmp_path):
+    """Grants by English or Welsh name in any case, a service, indicators and councils by any
+    of their spellings: the same settlements, year by year, as the exact names give."""
+    from dsg.pipeline import run
+
+    (tmp_path / "exact.toml").write_text(EXACT_PATH, encoding="utf-8")
+    (tmp_path / "forgiving.toml").write_text(FORGIVING_PATH, encoding="utf-8")
+    exact, forgiving = run(None, tmp_path / "exact.toml"), run(None, tmp_path / "forgiving.toml")
+    assert forgiving.years == exact.years == ("2025-26", "2026-27")
+    for a, b in zip(exact.allocations, forgiving.allocations):
+        assert a.councils.equals(b.councils)
+
+
+def test_near_misses_in_grant_moves_and_years_get_did_you_mean(tmp_path):
+    text = (
+        FORGIVING_PATH.replace('"housing support grant"', '"Housing Suport Grant"')
+        .replace("Cardiff =", "Cardif =")
+        .replace('"school services"', '"school servces"')
+    )
+    (tmp_path / "s.toml").write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(main, ["run", "--scenario", str(tmp_path / "s.toml")], env={"DSG_LANG": ""})
+    assert result.exit_code == 2, result.output
+    out = result.output
+    assert "dehypothecate[1].grant: unknown grant 'Housing Suport Grant'; did you mean Housing Support Grant?" in out
+    assert "no council is called 'Cardif'; did you mean Cardiff?" in out
+    assert "unknown service 'school servces'; did you mean School Services?" in out

@@ -15,6 +15,15 @@ import polars as pl
 
 from dsg.errors import InputError, Problem, raise_if
 from dsg.formula.dataset import Dataset, indicator_problems
+from dsg.formula.names import (
+    council_code,
+    find,
+    indicator_spellings,
+    service_spellings,
+    suggestions,
+    unknown,
+    unknown_council,
+)
 from dsg.formula.params import RANGES, changed_settlement, on_floor
 from dsg.formula.scenario import Consolidation, Dehypothecation, Scenario, Year
 from dsg.formula.settle import Allocation, Settler
@@ -85,11 +94,37 @@ class PathRunner:
 
     # -- checks
 
+    # -- names as the user typed them, spelt as the path knows them (dsg.formula.names)
+
+    def grant_spellings(self) -> dict[str, tuple[str, ...]]:
+        """The grants the path holds now (a merged grant too), by English and Welsh name."""
+        return {grant: (grant, self.dataset.grant_name(grant, "cy")) for grant in self.amounts}
+
+    def grant_named(self, grant: str) -> str:
+        """``grant`` as the path spells it, or as written when it names none (then reported)."""
+        return find(grant, self.grant_spellings()) or grant
+
+    def service_named(self, service: str) -> str:
+        return find(service, service_spellings(self.dataset)) or service
+
+    def indicators_named(self, weights):
+        """A table of indicator = weight with the dataset's spelling of each indicator."""
+        if not isinstance(weights, dict):
+            return weights
+        return {find(k, indicator_spellings(self.dataset)) or k: w for k, w in weights.items()}
+
+    # -- checks
+
     def known_grant(self, grant: str, key: str) -> bool:
         if grant in self.amounts:
             return True
         if not self.amounts:
             self.problems.append(Problem(self.label, "no_grants", key=key, params={"value": grant}))
+            return False
+        near = suggestions(grant, self.grant_spellings())
+        if near:
+            params = {"value": grant, "suggestions": " / ".join(near)}
+            self.problems.append(Problem(self.label, "unknown_grant_suggest", key=key, params=params))
             return False
         self.problems.append(
             Problem(self.label, "unknown_grant", key=key, params={"value": grant, "allowed": ", ".join(self.amounts)})
@@ -99,7 +134,7 @@ class PathRunner:
     def known_indicators(self, weights: dict[str, float], key: str) -> bool:
         known = set(self.dataset.indicators["indicator"].to_list())
         problems = [
-            Problem(self.label, "unknown_indicator", key=f"{key}.{k}", params={"value": k})
+            unknown(self.label, "indicator", k, indicator_spellings(self.dataset), f"{key}.{k}")
             for k in weights
             if k not in known
         ]
@@ -170,6 +205,12 @@ class PathRunner:
             )
 
     def start_move(self, move: Dehypothecation, year: str) -> None:
+        move = replace(
+            move,
+            grant=self.grant_named(move.grant),
+            into_service=self.service_named(move.into_service),
+            weights=self.indicators_named(move.weights),
+        )
         ok = self.known_grant(move.grant, f"{move.key}.grant")
         if move.into_service in self.dataset.services["service"].to_list():
             if move.weights is not None and not move.weights_from_scenario:
@@ -242,6 +283,9 @@ class PathRunner:
             )
 
     def start_merge(self, merge: Consolidation, year: str) -> None:
+        merge = replace(
+            merge, grants=tuple(self.grant_named(g) for g in merge.grants), key=self.indicators_named(merge.key)
+        )
         # Every grant is checked (no short-circuit), so that every unknown one is listed.
         known = [self.known_grant(grant, f"{merge.where}.grants") for grant in merge.grants]
         ok = all(known)
@@ -326,44 +370,30 @@ class PathRunner:
         ssa_growth = 1 + (year.aef_growth_percent if year.ssa_growth_percent is None else year.ssa_growth_percent) / 100
         known_services = dataset.services["service"].to_list()
         for service in (*year.services, *year.refused_services):
-            if service not in known_services:
-                self.problems.append(
-                    Problem(
-                        self.label,
-                        "unknown_service",
-                        key=f'{year.where}.services."{service}"',
-                        params={"value": service},
-                    )
-                )
+            if self.service_named(service) not in known_services:
+                at = f'{year.where}.services."{service}"'
+                self.problems.append(unknown(self.label, "service", service, service_spellings(dataset), at))
+        totals = {self.service_named(service): total for service, total in year.services.items()}
         services = dataset.services.with_columns((pl.col("total") * ssa_growth).alias("total")).with_columns(
-            pl.col("service")
-            .replace_strict(year.services, default=pl.col("total"), return_dtype=pl.Float64)
-            .alias("total")
+            pl.col("service").replace_strict(totals, default=pl.col("total"), return_dtype=pl.Float64).alias("total")
         )
         indicators = dataset.indicators
         codes = set(dataset.council_codes)
         known_indicators = set(indicators["indicator"].to_list())
-        for indicator, values in year.indicators.items():
+        updates: dict[str, dict] = {}
+        for written, values in year.indicators.items():
+            indicator = find(written, indicator_spellings(dataset)) or written
             if indicator not in known_indicators:
-                self.problems.append(
-                    Problem(
-                        self.label,
-                        "unknown_indicator",
-                        key=f"{year.where}.indicators.{indicator}",
-                        params={"value": indicator},
-                    )
-                )
+                at = f"{year.where}.indicators.{written}"
+                self.problems.append(unknown(self.label, "indicator", written, indicator_spellings(dataset), at))
                 continue
-            for code, value in values.items():
+            updates[indicator] = values
+            for named, value in values.items():
+                # A council by ONS code, English or Welsh name or short form.
+                code = council_code(dataset, named) or named
                 if code not in codes:
-                    self.problems.append(
-                        Problem(
-                            self.label,
-                            "unknown_council",
-                            key=f"{year.where}.indicators.{indicator}.{code}",
-                            params={"value": code},
-                        )
-                    )
+                    at = f"{year.where}.indicators.{written}.{named}"
+                    self.problems.append(unknown_council(dataset, named, self.label, key=at))
                 elif value is not None:
                     indicators = indicators.with_columns(
                         pl.when((pl.col("indicator") == indicator) & (pl.col("ons_code") == code))
@@ -378,9 +408,7 @@ class PathRunner:
                 dataset.settlement.ndr_indicator,
                 dataset.settlement.taxbase_indicator,
             ]
-            updated = {
-                k: (self.label, f"{year.where}.indicators.{k}") for k in dict.fromkeys(used) if k in year.indicators
-            }
+            updated = {k: (self.label, f"{year.where}.indicators.{k}") for k in dict.fromkeys(used) if k in updates}
             found = indicator_problems(indicators, dataset.councils, updated)
             self.problems += found
             if found:
