@@ -438,7 +438,7 @@ def formula(data: str | Path | None = None, service: str | None = None) -> tuple
     """The dataset and the service ``service`` names, forgivingly (``dsg formula``); an
     unknown service is a problem with the nearest names."""
     from dsg.analysis.names import service_named
-    from dsg.formula.names import service_spellings, unknown
+    from dsg.formula.spellings import service_spellings, unknown
 
     dataset, _, _ = load_inputs(data, None, needs_dataset=True)
     if service is None:

@@ -167,3 +167,20 @@ def test_near_misses_in_grant_moves_and_years_get_did_you_mean(tmp_path):
     assert "dehypothecate[1].grant: unknown grant 'Housing Suport Grant'; did you mean Housing Support Grant?" in out
     assert "no council is called 'Cardif'; did you mean Cardiff?" in out
     assert "unknown service 'school servces'; did you mean School Services?" in out
+
+
+def test_a_missing_file_gets_the_nearest_name_in_its_folder(tmp_path, toy):
+    (tmp_path / "floor-3.5.toml").write_text('name = "x"\n', encoding="utf-8")
+    (toy / "weights.csv").rename(toy / "weight.csv")
+    result = CliRunner().invoke(
+        main, ["run", "--scenario", str(tmp_path / "floor35.toml"), "--data", str(toy)], env={"DSG_LANG": ""}
+    )
+    assert result.exit_code == 2
+    assert f"{tmp_path / 'floor35.toml'}: required file is missing; did you mean floor-3.5.toml?" in result.output
+    assert f"{toy}/weights.csv: required file is missing; did you mean weight.csv?" in result.output
+    result = CliRunner().invoke(main, ["run", "--data", str(toy).upper() + "X"], env={"DSG_LANG": "cy"})
+    assert result.exit_code == 2 and "nid cyfeiriadur set ddata" in result.output
+    nothing_near = CliRunner().invoke(
+        main, ["run", "--scenario", str(tmp_path / "zzzzzzzz.toml")], env={"DSG_LANG": ""}
+    )
+    assert nothing_near.output.rstrip().endswith("zzzzzzzz.toml: required file is missing")

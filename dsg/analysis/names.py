@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from dsg.errors import Problem
-from dsg.formula.names import council_code, find, indicator_spellings, service_spellings, unknown, unknown_council
+from dsg.formula.names import find
+from dsg.formula.spellings import council_code, indicator_spellings, service_spellings, unknown, unknown_council
 
 if TYPE_CHECKING:
     from dsg.formula.dataset import Dataset

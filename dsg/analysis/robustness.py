@@ -24,9 +24,9 @@ from dsg.formula import batch as batches
 from dsg.formula import kernels
 from dsg.formula.arrays import Inputs, indicator_values, to_inputs
 from dsg.formula.dataset import Dataset
-from dsg.formula.names import indicator_spellings, service_spellings, unknown
 from dsg.formula.params import RESULT_LIMIT, changed_settlement, on_floor, range_text
 from dsg.formula.settle import Allocation, settle, settle_inputs, settlement_source
+from dsg.formula.spellings import indicator_spellings, service_spellings, unknown
 
 # --------------------------------------------------------------------------- weights
 

@@ -13,9 +13,10 @@ import polars as pl
 
 from dsg.errors import Problem, raise_if
 from dsg.formula.dataset import Dataset, indicator_problems, weight_sum_problems
-from dsg.formula.names import find, indicator_spellings, service_spellings, unknown
+from dsg.formula.names import find
 from dsg.formula.params import Settlement, overlay, parse_settlement
 from dsg.formula.scenario import Scenario, all_moves
+from dsg.formula.spellings import indicator_spellings, service_spellings, unknown
 
 WEIGHT_SCHEMA = {"service": pl.String, "indicator": pl.String, "weight": pl.Float64}
 

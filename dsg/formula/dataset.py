@@ -17,7 +17,7 @@ from pathlib import Path
 import polars as pl
 
 from dsg.errors import InputError, Problem, Problems, raise_if
-from dsg.formula.inputs import CSV_LIMIT, TOML_LIMIT, parse_toml, read_input
+from dsg.formula.inputs import CSV_LIMIT, TOML_LIMIT, missing, parse_toml, read_input
 from dsg.formula.params import WEIGHT_TOLERANCE, Settlement, check_number, finite_sum, parse_settlement
 
 DEFAULT_DATASET = "wales-2025-26"
@@ -293,6 +293,8 @@ def load_dataset(path: str | Path | None = None) -> Dataset:
     else:
         directory = Path(path)
         prefix = str(path).rstrip("/")
+        if not directory.exists():
+            raise InputError([missing(directory, prefix, "not_a_directory")])
         if not directory.is_dir():
             raise InputError([Problem(prefix, "not_a_directory")])
 

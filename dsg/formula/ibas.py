@@ -22,8 +22,9 @@ import polars as pl
 from dsg.errors import Problem, Problems, raise_if
 from dsg.formula.dataset import ROW, Dataset, raw_files, read_csv_text, rows
 from dsg.formula.inputs import CSV_LIMIT, read_input
-from dsg.formula.names import council_code, plain, suggestions, unknown_council
+from dsg.formula.names import plain, suggestions
 from dsg.formula.params import check_number
+from dsg.formula.spellings import council_code, unknown_council
 from dsg.i18n import name_of
 
 # Headers an IBA file may use for each role, compared plainly (case, spaces and punctuation

@@ -27,6 +27,7 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from dsg.errors import Problem
+from dsg.formula.names import suggestions
 
 MIB = 1024 * 1024
 CSV_LIMIT = 64 * MIB
@@ -52,6 +53,24 @@ def not_regular(mode: int) -> str:
     if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
         return "input_is_device"
     return "input_is_special"
+
+
+def nearest_names(path: Path) -> list[str]:
+    """The names in ``path``'s folder nearest its own, for "did you mean" (none if the folder
+    cannot be listed)."""
+    try:
+        names = [entry.name for entry in os.scandir(path.parent or Path("."))]
+    except OSError:
+        return []
+    return suggestions(path.name, {name: (name,) for name in names if not name.startswith(".")})
+
+
+def missing(path: Path, label: str, code: str) -> Problem:
+    """A file or folder that is not there, with the nearest names beside it."""
+    near = nearest_names(path)
+    if near:
+        return Problem(label, f"{code}_suggest", params={"suggestions": " / ".join(near)})
+    return Problem(label, code)
 
 
 def read_input(
@@ -98,7 +117,7 @@ def read_input(
                 target = "?"
             problems.append(Problem(label, "dangling_link", params={**params, "target": target}))
         elif required:
-            problems.append(Problem(label, "missing_file"))
+            problems.append(missing(entry, label, "missing_file"))
         return None
     except OSError as exc:  # permissions on a folder above, a loop of links, a name too long
         problems.append(Problem(label, "unreadable_file", params={"reason": exc.strerror or str(exc)}))

@@ -14,12 +14,6 @@ import tomllib
 import unicodedata
 from functools import cache
 from importlib import resources
-from typing import TYPE_CHECKING
-
-from dsg.errors import Problem
-
-if TYPE_CHECKING:
-    from dsg.formula.dataset import Dataset
 
 # A suggestion must score at least this (0-100, rapidfuzz's WRatio) to be offered.
 SUGGESTION_CUTOFF = 70
@@ -70,49 +64,3 @@ def suggestions(query: str, spellings: dict[str, tuple[str, ...]], shown=lambda 
         if score >= matches[0][1] - SUGGESTION_SPREAD and label not in found:
             found.append(label)
     return found[:SUGGESTIONS]
-
-
-def council_spellings(dataset: Dataset) -> dict[str, tuple[str, ...]]:
-    """Each council's code, names and short forms (dsg/data/aliases.toml), by code."""
-    aliases = council_aliases()
-    return {
-        code: (code, name_en, name_cy, *aliases.get(code, ()))
-        for code, name_en, name_cy in dataset.councils.select("ons_code", "name_en", "name_cy").iter_rows()
-    }
-
-
-def council_code(dataset: Dataset, query: str) -> str | None:
-    """The ONS code of the council ``query`` names (code, English or Welsh name, short form)."""
-    codes = dataset.council_codes
-    # An ONS code first, so that a council named like another's code cannot take its place.
-    return find(query, {code: (code,) for code in codes}) or find(query, council_spellings(dataset))
-
-
-def unknown_council(dataset: Dataset, query: str, file: str, row: int | None = None, key: str | None = None) -> Problem:
-    """A name that names no council, with the nearest names, or all of them when none is near."""
-    names = dict(dataset.councils.select("ons_code", "name_en").iter_rows())
-    near = suggestions(query, council_spellings(dataset), lambda code: names[code])
-    if near:
-        return Problem(file, "unknown_council_suggest", row, key, {"value": query, "suggestions": " / ".join(near)})
-    return Problem(file, "unknown_council_name", row, key, {"value": query, "allowed": ", ".join(names.values())})
-
-
-def service_spellings(dataset: Dataset) -> dict[str, tuple[str, ...]]:
-    """Each service's English and Welsh names."""
-    return {
-        service: (service, name_cy) for service, name_cy in dataset.services.select("service", "name_cy").iter_rows()
-    }
-
-
-def indicator_spellings(dataset: Dataset) -> dict[str, tuple[str, ...]]:
-    return {indicator: (indicator,) for indicator in dict.fromkeys(dataset.indicators["indicator"].to_list())}
-
-
-def unknown(file: str, kind: str, name: str, spellings: dict[str, tuple[str, ...]], key: str | None = None) -> Problem:
-    """An unknown service or indicator (``kind``), with "did you mean" when a name is near."""
-    near = suggestions(name, spellings)
-    if near:
-        return Problem(
-            file, f"unknown_{kind}_suggest", key=key, params={"value": name, "suggestions": " / ".join(near)}
-        )
-    return Problem(file, f"unknown_{kind}", key=key, params={"value": name})

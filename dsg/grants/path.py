@@ -15,18 +15,11 @@ import polars as pl
 
 from dsg.errors import InputError, Problem, raise_if
 from dsg.formula.dataset import Dataset, indicator_problems
-from dsg.formula.names import (
-    council_code,
-    find,
-    indicator_spellings,
-    service_spellings,
-    suggestions,
-    unknown,
-    unknown_council,
-)
+from dsg.formula.names import find, suggestions
 from dsg.formula.params import RANGES, changed_settlement, on_floor
 from dsg.formula.scenario import Consolidation, Dehypothecation, Scenario, Year
 from dsg.formula.settle import Allocation, Settler
+from dsg.formula.spellings import council_code, indicator_spellings, service_spellings, unknown, unknown_council
 from dsg.grants.moves import grant_amounts, key_shares, protected_allocation, transfer, with_grant_amounts
 
 # --------------------------------------------------------------------------- the path
