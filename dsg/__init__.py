@@ -31,8 +31,13 @@ _EXPORTS = {
     "Scenario": "dsg.formula.scenario",
     "Run": "dsg.pipeline",
     "apply_scenario": "dsg.formula.apply",
+    "check_dataset": "dsg.pipeline",
     "compare": "dsg.pipeline",
+    "explain_change": "dsg.pipeline",
+    "export_dataset": "dsg.pipeline",
     "grant_report": "dsg.pipeline",
+    "import_ibas": "dsg.pipeline",
+    "new_scenario": "dsg.pipeline",
     "load_dataset": "dsg.formula.dataset",
     "load_scenario": "dsg.formula.scenario",
     "run": "dsg.pipeline",
@@ -50,10 +55,15 @@ __all__ = [
     "Run",
     "Scenario",
     "apply_scenario",
+    "check_dataset",
     "compare",
+    "explain_change",
+    "export_dataset",
     "grant_report",
+    "import_ibas",
     "load_dataset",
     "load_scenario",
+    "new_scenario",
     "run",
     "run_settlement",
     "settle",
@@ -70,7 +80,18 @@ if TYPE_CHECKING:
     from dsg.formula.scenario import Scenario, load_scenario
     from dsg.formula.settle import Allocation, settle
     from dsg.output.export import write_allocation, write_comparison
-    from dsg.pipeline import Run, compare, grant_report, run, run_settlement
+    from dsg.pipeline import (
+        Run,
+        check_dataset,
+        compare,
+        explain_change,
+        export_dataset,
+        grant_report,
+        import_ibas,
+        new_scenario,
+        run,
+        run_settlement,
+    )
 
 
 def __getattr__(name: str) -> Any:

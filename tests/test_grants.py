@@ -190,7 +190,8 @@ def test_new_block_weights_from_the_weights_table(toy_grants, tmp_path):
     assert weights.select("indicator", "weight").rows() == [("dep", 1.0)]
     with pytest.raises(InputError) as caught:
         report(tmp_path, toy_grants, text.replace("[[dehypothecate]]", "[[dehypothecatez]]"))
-    assert {p.code for p in caught.value.problems} >= {"unknown_service", "unknown_key"}
+    assert {p.code for p in caught.value.problems} >= {"unknown_service", "unknown_key_suggest"}
+    assert "did you mean dehypothecate?" in str([p.render() for p in caught.value.problems])
 
 
 # Regressions found in review: a name reused after a merge is a new grant; edge cases end in

@@ -184,3 +184,13 @@ def test_a_missing_file_gets_the_nearest_name_in_its_folder(tmp_path, toy):
         main, ["run", "--scenario", str(tmp_path / "zzzzzzzz.toml")], env={"DSG_LANG": ""}
     )
     assert nothing_near.output.rstrip().endswith("zzzzzzzz.toml: required file is missing")
+
+
+def test_a_misspelt_key_gets_did_you_mean(tmp_path):
+    """In a scenario and in dataset.toml: the nearest allowed key, else the whole list."""
+    (tmp_path / "s.toml").write_text('nme = "x"\n[settlement]\nfloor_percnt = 3\nzzzz = 1\n', encoding="utf-8")
+    result = CliRunner().invoke(main, ["run", "--scenario", str(tmp_path / "s.toml")], env={"DSG_LANG": ""})
+    assert result.exit_code == 2
+    assert "s.toml, nme: unknown key; did you mean name?" in result.output
+    assert "s.toml, settlement.floor_percnt: unknown key; did you mean floor_percent?" in result.output
+    assert "s.toml, settlement.zzzz: unknown key; expected one of aef_total, notional_band_d" in result.output

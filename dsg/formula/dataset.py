@@ -18,6 +18,7 @@ import polars as pl
 
 from dsg.errors import InputError, Problem, Problems, raise_if
 from dsg.formula.inputs import CSV_LIMIT, TOML_LIMIT, missing, parse_toml, read_input
+from dsg.formula.names import unknown_key
 from dsg.formula.params import WEIGHT_TOLERANCE, Settlement, check_number, finite_sum, parse_settlement
 
 DEFAULT_DATASET = "wales-2025-26"
@@ -324,9 +325,7 @@ def load_dataset(path: str | Path | None = None) -> Dataset:
     if meta is not None:
         for key in meta:
             if key not in DATASET_KEYS:
-                problems.append(
-                    Problem(label("dataset.toml"), "unknown_key", key=key, params={"allowed": ", ".join(DATASET_KEYS)})
-                )
+                problems.append(unknown_key(label("dataset.toml"), key, DATASET_KEYS))
         for key in ("name", "year"):
             if not isinstance(meta.get(key), str) or not meta[key].strip():
                 problems.append(

@@ -15,6 +15,8 @@ import unicodedata
 from functools import cache
 from importlib import resources
 
+from dsg.errors import Problem
+
 # A suggestion must score at least this (0-100, rapidfuzz's WRatio) to be offered.
 SUGGESTION_CUTOFF = 70
 # Suggestions are those within this many points of the best, at most SUGGESTIONS of them.
@@ -64,3 +66,13 @@ def suggestions(query: str, spellings: dict[str, tuple[str, ...]], shown=lambda 
         if score >= matches[0][1] - SUGGESTION_SPREAD and label not in found:
             found.append(label)
     return found[:SUGGESTIONS]
+
+
+def unknown_key(file: str, written: str, allowed, where: str | None = None) -> Problem:
+    """A key that ``file`` does not allow (at ``where``, by default the key itself), with the
+    nearest allowed keys, or the whole list when none is near."""
+    allowed = list(allowed)
+    near = suggestions(written, {key: (key,) for key in allowed})
+    if near:
+        return Problem(file, "unknown_key_suggest", key=where or written, params={"suggestions": " / ".join(near)})
+    return Problem(file, "unknown_key", key=where or written, params={"allowed": ", ".join(allowed)})

@@ -17,6 +17,7 @@ import math
 from dataclasses import dataclass
 
 from dsg.errors import Problem
+from dsg.formula.names import unknown_key
 
 FLOOR_FUNDING_MODES = ("external", "self")
 SETTLEMENT_KEYS = (
@@ -279,9 +280,7 @@ def parse_settlement(
         return None, [Problem(label, "table_found", key=prefix, params={"found": toml_literal(table)})]
     for key in table:
         if key not in SETTLEMENT_KEYS:
-            problems.append(
-                Problem(label, "unknown_key", key=place(key), params={"allowed": ", ".join(SETTLEMENT_KEYS)})
-            )
+            problems.append(unknown_key(label, key, SETTLEMENT_KEYS, place(key)))
 
     def number(key: str, kind: str, required: bool = False) -> float | None:
         if key not in table or table[key] is None:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from dsg.errors import InputError, Problem, Problems
 from dsg.formula.inputs import TOML_LIMIT, parse_toml, read_input
+from dsg.formula.names import unknown_key
 from dsg.formula.params import REMOVABLE, WEIGHT_TOLERANCE, check_number, finite_sum, is_remove, toml_literal
 
 KEY_CURRENT = "current"
@@ -96,7 +97,7 @@ class Year:
 def unknown_keys(table: dict, allowed: tuple[str, ...], label: str, where: str, problems: list[Problem]) -> None:
     for key in table:
         if key not in allowed:
-            problems.append(Problem(label, "unknown_key", key=f"{where}.{key}", params={"allowed": ", ".join(allowed)}))
+            problems.append(unknown_key(label, key, allowed, f"{where}.{key}"))
 
 
 def text(table: dict, key: str, label: str, where: str, problems: list[Problem]) -> str | None:
@@ -343,7 +344,7 @@ def parse_scenario(table: dict, label: str = "scenario", sha256: str = "") -> Sc
     problems = Problems()
     for key in table:
         if key not in SCENARIO_KEYS:
-            problems.append(Problem(label, "unknown_key", key=key, params={"allowed": ", ".join(SCENARIO_KEYS)}))
+            problems.append(unknown_key(label, key, SCENARIO_KEYS))
     for key in ("name", "description"):
         if key in table and not isinstance(table[key], str):
             problems.append(Problem(label, "text_found", key=key, params={"found": toml_literal(table[key])}))
