@@ -6,7 +6,7 @@ import os
 import signal
 import sys
 
-from dsg.i18n import LANGUAGES, default_language, name_of
+from dsg.i18n import LANGUAGES, default_language, name_of, unsupported_language
 from dsg.interrupts import Interrupted, handle_interrupts, interruption, language_in, on_interrupt
 
 # Run as the ``dsg`` program (dsg.start has put a deferring handler in place), Ctrl-C is
@@ -40,6 +40,11 @@ def reports_input_errors(command):
 
     @wraps(command)
     def wrapper(*args, lang=None, **kwargs):
+        if lang is None and unsupported_language() is not None:
+            # Said in English: the language asked for is the one we do not have.
+            problem = Problem("DSG_LANG", "unsupported_language", params={"value": unsupported_language()})
+            click.echo(f"{name_of('words', 'problems_found', 'en')}\n  {problem.render('en')}", err=True)
+            sys.exit(2)
         lang = lang or default_language()
         try:
             return command(*args, lang=lang, **kwargs)
@@ -54,9 +59,9 @@ def reports_input_errors(command):
 
 lang_option = click.option(
     "--lang",
-    type=click.Choice(LANGUAGES),
+    type=click.Choice(LANGUAGES, case_sensitive=False),
     default=None,
-    help="Language of names, headers and messages: en or cy. Default: $DSG_LANG, else en.",
+    help="Language of names, headers and messages: en or cy (any case). Default: $DSG_LANG, else en.",
 )
 data_option = click.option(
     "--data",

@@ -30,9 +30,16 @@ def glossary() -> dict:
 
 
 def default_language() -> str:
-    """``DSG_LANG`` if it names a known language, else English."""
-    lang = os.environ.get("DSG_LANG", "en").strip().lower()
+    """``DSG_LANG`` if it names a known language (in any case), else English. A ``DSG_LANG``
+    that names another language is refused by the commands (:func:`unsupported_language`)."""
+    lang = os.environ.get("DSG_LANG", "").strip().lower()
     return lang if lang in LANGUAGES else "en"
+
+
+def unsupported_language() -> str | None:
+    """``DSG_LANG`` as set, when it is set to something other than a supported language."""
+    lang = os.environ.get("DSG_LANG", "").strip()
+    return lang if lang and lang.lower() not in LANGUAGES else None
 
 
 def name_of(kind: str, key: str, lang: str, **params) -> str:

@@ -23,10 +23,10 @@ def language_in(args) -> str:
     said before (or instead of) click parsing the options."""
     args = [str(arg) for arg in args]
     for index, arg in enumerate(args):
-        if arg == "--lang" and index + 1 < len(args) and args[index + 1] in LANGUAGES:
-            return args[index + 1]
-        if arg.startswith("--lang=") and arg[len("--lang=") :] in LANGUAGES:
-            return arg[len("--lang=") :]
+        if arg == "--lang" and index + 1 < len(args) and args[index + 1].lower() in LANGUAGES:
+            return args[index + 1].lower()
+        if arg.startswith("--lang=") and arg[len("--lang=") :].lower() in LANGUAGES:
+            return arg[len("--lang=") :].lower()
     return default_language()
 
 

@@ -15,6 +15,7 @@ from dsg.formula.dataset import Dataset
 from dsg.formula.scenario import Scenario
 from dsg.grants.moves import grant_amounts
 from dsg.grants.path import GrantPath
+from dsg.i18n import status_label
 
 DEHYPOTHECATION_COLUMNS = ("grant", "ons_code", "grant_before", "aef_gain", "net", "floor_protected")
 CONSOLIDATION_COLUMNS = ("grant", "ons_code", "old", "new", "change", "pct_change")
@@ -151,7 +152,7 @@ def catalogue(dataset: Dataset, lang: str = "en") -> pl.DataFrame:
                 "total": float(values.sum()),
                 "year": entry.get("year") or "",
                 "key": entry.get("key") or "",
-                "key_status": entry.get("key_status") or "",
+                "key_status": status_label(entry.get("key_status"), lang),
                 "purpose": entry.get(f"purpose_{lang}") or "",
                 "source": entry.get("source") or "",
             }

@@ -243,7 +243,9 @@ def write_grant_report(report, directory: str | Path, lang: str = "en") -> list[
     with ExitStack() as files:
         for name, target in zip(GRANT_FILES, written):
             write_table_into(files, tables[name], record, target)
-        workbook.grant_workbook(files.enter_context(writing(written[-1])), lang, tables, record)
+        grants = {g for table in tables.values() if "grant" in table.columns for g in table["grant"].to_list()}
+        names = {g: report.dataset.grant_name(g, lang) for g in grants if g is not None}
+        workbook.grant_workbook(files.enter_context(writing(written[-1])), lang, tables, record, names)
     return written
 
 

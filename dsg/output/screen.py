@@ -339,7 +339,7 @@ def explanation_tables(explanation, lang: str = "en") -> tuple[list[str], list[T
     tables.append(frame_table(services, service_columns, title=name_of("words", "services_title", lang)))
 
     indicator_columns = [
-        ("indicator", name_of("columns", "indicator", lang), "text"),
+        ("label", name_of("columns", "indicator", lang), "text"),
         ("value", name_of("columns", "value", lang), "number"),
         ("share", name_of("columns", "share", lang) + " %", "share"),
     ]
@@ -349,9 +349,10 @@ def explanation_tables(explanation, lang: str = "en") -> tuple[list[str], list[T
             ("ratio", name_of("columns", "ratio", lang), "ratio"),
         ]
     indicator_columns.append(("council_pounds", name_of("columns", "council_pounds", lang), "pounds"))
-    tables.append(
-        frame_table(explanation.indicators, indicator_columns, title=name_of("words", "indicators_title", lang))
+    indicators = explanation.indicators.with_columns(
+        pl.col("indicator").map_elements(lambda i: indicator_label(i, lang), return_dtype=pl.String).alias("label")
     )
+    tables.append(frame_table(indicators, indicator_columns, title=name_of("words", "indicators_title", lang)))
     return head, tables, [name_of("words", "residual_note", lang)]
 
 

@@ -284,12 +284,17 @@ GRANT_KINDS = dict.fromkeys(
 ) | dict.fromkeys(("pct_change", "level_before", "level_after"), "pct")
 
 
-def grant_workbook(path: Path, lang: str, tables: dict[str, pl.DataFrame], provenance: dict) -> None:
-    """The grant report's tables, a sheet each."""
+def grant_workbook(
+    path: Path, lang: str, tables: dict[str, pl.DataFrame], provenance: dict, grant_names: dict[str, str] | None = None
+) -> None:
+    """The grant report's tables, a sheet each; ``grant_names`` gives each grant's name in
+    ``lang`` (the CSV files keep the names the dataset and scenario use)."""
     book = Book(path, lang)
     yes, no = name_of("words", "yes", lang), name_of("words", "no", lang)
     for name, table in tables.items():
         frame = table.with_columns(pl.col(pl.Boolean).replace_strict({True: yes, False: no}, return_dtype=pl.String))
+        if grant_names and "grant" in frame.columns:
+            frame = frame.with_columns(pl.col("grant").replace(grant_names))
         book.sheet(
             name_of("words", f"{name}_sheet", lang),
             frame,
