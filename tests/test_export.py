@@ -74,22 +74,26 @@ def test_xlsx_money_header_wales_row_and_provenance(allocation, tmp_path):
     book = openpyxl.load_workbook(target)
     assert book.sheetnames == ["Dyraniad", "Colofnau", "Tarddiad"]
     sheet = book["Dyraniad"]
-    # SPEC §4: headed by the labels in the chosen language; the columns sheet maps them back.
-    assert [c.value for c in sheet[1]][:3] == ["Cod SYG", "Cyngor", "Asesiad o Wariant Safonol"]
-    assert len(sheet[1]) == len(ALLOCATION_COLUMNS)
-    assert sheet.freeze_panes == "C2"
-    assert sheet["B2"].value == "Ynys Môn"
+    # A title, a line of context, then the header row (row 3) in the chosen language; the
+    # columns sheet maps the labels back to SPEC §4's names.
+    assert sheet["A1"].value.startswith("Dyraniad")
+    assert [c.value for c in sheet[3]][:3] == ["Cod SYG", "Cyngor", "Asesiad o Wariant Safonol"]
+    assert len(sheet[3]) == len(ALLOCATION_COLUMNS)
+    assert sheet.freeze_panes == "C4"
+    assert sheet["B4"].value == "Ynys Môn"
     aef_column = ALLOCATION_COLUMNS.index("aef") + 1
-    cardiff = sheet.cell(row=23, column=aef_column)
+    cardiff = sheet.cell(row=25, column=aef_column)
     assert cardiff.value == 674_571_000
     assert cardiff.number_format == "#,##0"
-    assert sheet.cell(row=24, column=2).value == "Cymru"
-    assert sheet.cell(row=24, column=aef_column).value == 6_130_842_000
-    provenance = {row[0].value: row[1].value for row in book["Tarddiad"].iter_rows(min_row=2)}
+    assert sheet.cell(row=26, column=2).value == "Cymru"
+    assert sheet.cell(row=26, column=aef_column).value == 6_130_842_000
+    rows = list(book["Tarddiad"].iter_rows(min_row=4, values_only=True))
+    provenance = dict(rows)
     assert provenance["dataset"] == "wales-2025-26"
     assert "Open Government Licence" in provenance["licence"]
     assert provenance["written"].startswith("20")
-    labels = {row[0].value: (row[1].value, row[2].value) for row in book["Colofnau"].iter_rows(min_row=2)}
+    assert provenance["aef_total"] == 6_130_842_000  # a number, not text
+    labels = {row[0]: (row[1], row[2]) for row in book["Colofnau"].iter_rows(min_row=4, values_only=True)}
     assert labels["rsg"] == ("Revenue Support Grant", "Grant Cynnal Refeniw")
     assert not str(target).endswith("m")  # xlsx, never xlsm: no macros
 

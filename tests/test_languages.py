@@ -43,7 +43,9 @@ def test_welsh_status_words_indicator_labels_and_grant_names(tmp_path):
     )
     assert result.exit_code == 0, result.output
     book = openpyxl.load_workbook(tmp_path / "grants.xlsx", read_only=True)
-    names = {cell for sheet in book.worksheets for row in sheet.iter_rows(values_only=True) for cell in row}
-    assert "Grant Cymorth Tai" in names and "Housing Support Grant" not in names
+    # A sheet per year and grant, the grant named in its title.
+    cells = [str(cell) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True) for cell in row]
+    assert "Dadneilltuo: 2025-26, Grant Cymorth Tai" in cells
+    assert not any("Housing Support Grant" in c for c in cells)
     # The CSV keeps the names the dataset and the scenario use.
     assert "Housing Support Grant" in (tmp_path / "dehypothecation.csv").read_text(encoding="utf-8")

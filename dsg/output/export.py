@@ -113,8 +113,9 @@ def write_allocation(allocation, path: str | Path, lang: str = "en", years: list
             sheets = list(zip(years or [], tables))
         else:
             sheets = [(name_of("words", "allocation_sheet", lang), tables[0])]
+        subtitle = allocations[0].dataset.provenance.get("scenario_name") or allocations[0].dataset.title(lang)
         with writing(target) as temporary:
-            workbook.allocation_workbook(temporary, sheets, ALLOCATION_COLUMNS, record, lang)
+            workbook.allocation_workbook(temporary, sheets, ALLOCATION_COLUMNS, record, lang, subtitle)
     elif len(allocations) > 1:
         # SPEC §4's columns first, as in a single year; the year after them.
         long = pl.concat(t.select(*ALLOCATION_COLUMNS, pl.lit(y).alias("year")) for y, t in zip(years or [], tables))
@@ -176,32 +177,65 @@ def write_comparison(comparison, path: str | Path, lang: str = "en", decompositi
     summary = pl.DataFrame(comparison.wales_summary(lang))
     money = [c for c in summary.columns if c in workbook.COMPARISON_KINDS and workbook.COMPARISON_KINDS[c] == "money"]
     summary = summary.with_columns(pl.col(c).map_elements(round_half_up, return_dtype=pl.Float64) for c in money)
-    sheet_names = [name_of("words", "scenario_sheet", lang, number=n) for n in range(1, summary.height + 1)]
+    count = summary.height
+    sheet_names = [name_of("words", "scenario_sheet", lang, number=n) for n in range(1, count + 1)]
     summary = summary.with_columns(pl.Series("sheet", sheet_names)).select("sheet", *summary.columns)
     allocations = [(name_of("words", "baseline", lang), rounded_table(comparison.baseline, lang))]
     allocations += [(name, rounded_table(a, lang)) for name, a in zip(sheet_names, comparison.scenarios)]
-    decomposition = None
+    long = rounded_comparison(comparison, lang, decompositions)
+    labels = list(comparison.labels)
+    causes = [c for c in long.columns if c.startswith("cause_")]
+    shown = [c for c in long.columns if c not in ("scenario", *causes)]
+    differences = [long.filter(pl.col("scenario") == label).select(shown) for label in labels]
+    parts = None
     if decompositions is not None:
-        frames = [
-            d.table(lang)
-            .with_columns(pl.lit(label).alias("scenario"), pl.lit(name_of("causes", d.method, lang)).alias("method"))
-            .select("scenario", "method", *d.table(lang).columns)
-            for label, d in zip(comparison.labels, decompositions)
-        ]
-        decomposition = pl.concat(frames, how="diagonal").fill_null(0.0)
+        parts = []
+        for label, decomposition in zip(labels, decompositions):
+            rows = long.filter(pl.col("scenario") == label)
+            kept = [f"cause_{c}" for c in decomposition.causes]
+            parts.append(
+                rows.select("ons_code", "council", *kept, pl.col("difference").alias("total")).rename(
+                    {f"cause_{c}": c for c in decomposition.causes}
+                )
+            )
+    sides = [comparison.baseline_label, *labels]
+    ibas = comparison.iba_table(lang)
+    iba_sheets = []
+    for index, side in enumerate(sides):
+        table = ibas.filter(pl.col("scenario") == side).drop("scenario")
+        numeric = [c for c in table.columns if c not in ("ons_code", "council")]
+        name = name_of("words", "baseline", lang) if index == 0 else sheet_names[index - 1]
+        iba_sheets.append((name, rounded_by_group(table, numeric)))
     with writing(target) as temporary:
         workbook.comparison_workbook(
             temporary,
             lang,
             summary,
             allocations,
-            rounded_comparison(comparison, lang),
-            decomposition,
-            comparison.iba_table(lang),
+            differences,
+            parts,
+            iba_sheets,
             comparison.indicator_table(lang),
             record,
+            labels,
+            comparison.baseline_label,
+            [wales_per_unit(comparison, table) for table in differences],
         )
     return target
+
+
+def wales_per_unit(comparison, table: pl.DataFrame) -> dict:
+    """The Wales difference per head and per Band D dwelling (the Wales totals divided)."""
+    from dsg.formula.arrays import indicator_values, per_unit, population_values
+
+    dataset = comparison.baseline.dataset
+    heads = population_values(dataset)
+    band_d = indicator_values(dataset, dataset.settlement.taxbase_indicator)
+    difference = float(table["difference"].sum())
+    figures = {"difference_per_band_d": float(per_unit(difference, band_d.sum()))}
+    if heads is not None:
+        figures["difference_per_head"] = float(per_unit(difference, heads.sum()))
+    return {k: round(v, 2) for k, v in figures.items() if v == v}
 
 
 GRANT_FILES = GRANT_TABLES

@@ -7,6 +7,8 @@ figure in a circulated workbook can be traced and reproduced.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 
@@ -92,6 +94,13 @@ def montecarlo_provenance(result) -> dict:
 def path_provenance(allocations, years) -> dict:
     """Several years of a path: each year's parameters, as a later year may change them."""
     return provenance(allocations[0].dataset, years={y: settlement_facts(a) for y, a in zip(years, allocations)})
+
+
+def fingerprint(record: dict) -> str:
+    """A short hash of a provenance record (before its date is stamped): printed in the footer
+    of every page of a workbook, so that a printed table can be matched with its inputs."""
+    text = json.dumps(record, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
 
 
 def stamped(record: dict) -> dict:
