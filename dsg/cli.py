@@ -482,7 +482,8 @@ def montecarlo(data, scenario, lang, samples, seed, concentration, indicator_noi
 
         record = montecarlo_provenance(result)
         frame = montecarlo_frame(result, lang)
-        say_written(write_frame(frame, out, record, lang, dict.fromkeys(frame.columns[2:], "pct")), lang)
+        kinds = {c: "fraction" if c == "probability_on_floor" else "pct" for c in frame.columns[2:]}
+        say_written(write_frame(frame, out, record, lang, kinds), lang)
 
 
 @main.command(

@@ -41,8 +41,12 @@ else:
 
 # % change histogram: this range, in bins of HIST_WIDTH percentage points. Values outside
 # land in the edge bins (min and max are kept exactly).
-HIST_LOW, HIST_HIGH, HIST_WIDTH = -50.0, 50.0, 0.01
-HIST_BINS = int(round((HIST_HIGH - HIST_LOW) / HIST_WIDTH))
+# The bins start a ten-millionth of a point below -50 %, so that a % change on a bin's edge
+# (a council held at a 2.8 % floor, whose float figure is 2.8 give or take 1e-13) always falls
+# in the bin that starts there, not the one below.
+HIST_NUDGE = 1e-7
+HIST_LOW, HIST_HIGH, HIST_WIDTH = -50.0 - HIST_NUDGE, 50.0, 0.01
+HIST_BINS = int(round((HIST_HIGH - HIST_LOW) / HIST_WIDTH))  # 10,000
 HIST_SCALE = 1.0 / HIST_WIDTH  # bins per percentage point (100): a product, not a division
 # Blocks per chunk: fixed, so that the order of partial sums never depends on threads.
 BLOCKS = 64
@@ -456,13 +460,16 @@ class Summary:
         return self.on_floor / max(self.count - self.failed, 1)
 
     def percentile(self, p: float) -> np.ndarray:
-        """The p-th percentile of each council's % change, to the histogram's bin width
-        (the bin's middle), clipped to the exact min and max."""
+        """The p-th percentile of each council's % change, as the lower edge of the bin it
+        falls in, rounded to the bin width: never above the true value."""
         cumulative = np.cumsum(self.histogram, axis=1)
         target = np.ceil(p / 100 * cumulative[:, -1]).clip(min=1)
         positions = np.argmax(cumulative >= target[:, None], axis=1)
-        middle = HIST_LOW + (positions + 0.5) * HIST_WIDTH
-        return np.clip(middle, self.lows, self.highs)
+        return np.round(HIST_LOW + positions * HIST_WIDTH, BIN_DECIMALS) + 0.0  # + 0.0: no -0.0
+
+
+# Decimals of a bin edge: the bin width is 0.01 percentage points.
+BIN_DECIMALS = 2
 
 
 def summarise_chunk(inputs: Inputs, batch: Batch, summary: Summary) -> None:

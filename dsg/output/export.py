@@ -296,7 +296,9 @@ def write_frame(
     raise_if(output_path_problems(path))
     target = Path(path)
     if target.suffix.lower() != ".xlsx":
-        write_table(frame, record, target)
+        # Percentages to PCT_DECIMALS, as in every table: 2.8, not 2.8000000000000003.
+        percent = [c for c, kind in (kinds or {}).items() if kind == "pct" and c in frame.columns]
+        write_table(frame.with_columns(pl.col(percent).round(PCT_DECIMALS)), record, target)
         return target
     with writing(target) as temporary:
         workbook.frame_workbook(temporary, lang, frame, kinds or {}, record, values)

@@ -32,6 +32,7 @@ EXCEL = {
     "money": "#,##0",
     "pounds2": "#,##0.00",
     "pct": "0.0%",
+    "fraction": "0.0%",  # a share or probability already between 0 and 1
     "share": "0.0000",
     "int": "0",
     "number": "#,##0.########",
