@@ -525,10 +525,11 @@ def goalseek(data, scenario, lang, parameter, bounds, target, value, council):
     checks = (lambda d: goalseek_problems(d, parameter, target, council)) if named else None
     dataset = pipeline.scenario_dataset(data, scenario, problems, checks)
     from dsg.analysis.robustness import goalseek as run_goalseek
-    from dsg.output.formats import pounds, precise_percent
+    from dsg.output.formats import pounds, precise_percent, setting
     from dsg.output.screen import print_allocation
 
-    result = run_goalseek(dataset, parameter, bounds[0], bounds[1], target, value, council)
+    shown = lambda v: setting(parameter, v)  # noqa: E731
+    result = run_goalseek(dataset, parameter, bounds[0], bounds[1], target, value, council, shown=shown)
     metric = {
         "floor-cost": pounds(result.metric),
         "council-aef": pounds(result.metric),
@@ -541,7 +542,7 @@ def goalseek(data, scenario, lang, parameter, bounds, target, value, council):
             "goalseek_result",
             lang,
             parameter=parameter,
-            value=f"{result.value:.6g}",
+            value=shown(result.value),
             target=target,
             metric=metric,
             iterations=result.iterations,

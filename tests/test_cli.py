@@ -252,7 +252,7 @@ def test_sweep_montecarlo_goalseek_commands(tmp_path):
     assert "floor = 5.116" in sought.output and "floor-cost = £50,000,000" in sought.output
     impossible = invoke("goalseek", "--vary", "floor", "--range", "0", "1", "--target", "on-floor", "--value", "-1")
     assert impossible.exit_code == 2
-    assert "the target cannot be met anywhere between 0.0 and 1.0" in impossible.output
+    assert "the target cannot be met anywhere between 0.0000 % and 1.0000 %" in impossible.output
     bad = invoke("sweep", "--service", "Nope", "--indicator", "population", "--from", "0", "--to", "2", "--steps", "1")
     assert bad.exit_code == 2
     assert "weights run from 0.0 to 2.0" in bad.output and "1 steps; expected 2 to 1001" in bad.output

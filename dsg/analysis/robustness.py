@@ -305,8 +305,11 @@ def goalseek(
     value: float,
     council: str | None = None,
     tolerance: float = 1e-9,
+    shown=str,
 ) -> GoalSeek:
     """Find the parameter value in [low, high] that meets the target, by bisection.
+    ``shown(value)`` writes a value of the parameter in a message (the caller knows how:
+    £ for a service total, % for a floor).
 
     "at most" and "at least" targets give the value nearest the boundary that still meets
     the target (e.g. the highest floor whose cost is at most £X); "equals" gives the value
@@ -339,7 +342,7 @@ def goalseek(
         try:
             ends.append(gap(end))
         except InputError as error:
-            problems += [Problem("--range", p.code, params={**p.params, "value": end}) for p in error.problems]
+            problems += [Problem("--range", p.code, params={**p.params, "value": shown(end)}) for p in error.problems]
     raise_if(problems)
 
     def ok(g: float) -> bool:
@@ -352,10 +355,10 @@ def goalseek(
             v, a = (low, a_low) if g_low == 0 else (high, a_high)
             return GoalSeek(parameter, v, metric(a), iterations, a)
         if (g_low > 0) == (g_high > 0):
-            raise InputError([Problem("--target", "target_not_in_range", params={"low": low, "high": high})])
+            raise InputError([Problem("--target", "target_not_in_range", params={"low": shown(low), "high": shown(high)})])
     else:
         if not ok(g_low) and not ok(g_high):
-            raise InputError([Problem("--target", "target_not_in_range", params={"low": low, "high": high})])
+            raise InputError([Problem("--target", "target_not_in_range", params={"low": shown(low), "high": shown(high)})])
         if ok(g_low) and ok(g_high):
             # The whole range meets it: the end nearer the boundary.
             v, a = (low, a_low) if abs(g_low) < abs(g_high) else (high, a_high)

@@ -57,6 +57,27 @@ def percent_setting(value: float) -> str:
     return f"{value:g} %"
 
 
+def setting(parameter: str, value: float) -> str:
+    """A value of a goal-seek parameter as a reader expects it: a floor or cap as a % to four
+    decimals, a service total in whole pounds, a weight to six decimals."""
+    kind = parameter.partition(":")[0]
+    if kind == "service":
+        return pounds(value)
+    if kind == "weight":
+        return f"{value:.6f}"
+    return precise_percent(value)
+
+
+def compact_pounds(value: float) -> str:
+    """£ in a short form for a line of text: £2.95bn, £48.2m, £950k, -£1.20bn."""
+    size = abs(value)
+    for limit, unit, decimals in ((1e9, "bn", 2), (1e6, "m", 1), (1e3, "k", 0)):
+        if size >= limit:
+            text = f"£{size / limit:,.{decimals}f}{unit}"
+            return f"-{text}" if value < 0 else text
+    return pounds(value)
+
+
 # Screen cells by kind of column (rich tables).
 SCREEN: dict[str, Callable[[Any], str]] = {
     "text": str,
