@@ -15,6 +15,7 @@ from dsg.interrupts import Interrupted, handle_interrupts, interruption, languag
 if hasattr(signal.getsignal(signal.SIGINT), "pending"):
     handle_interrupts()
 
+from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
 
@@ -77,6 +78,23 @@ scenario_option = click.option(
 )
 
 
+format_option = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(("table", "csv", "json"), case_sensitive=False),
+    default="table",
+    show_default=True,
+    help="What goes to standard output: the table on screen, or the data as CSV or JSON (for a pipe).",
+)
+
+
+def say_table(frame, fmt: str) -> None:
+    """The data itself on standard output, for ``--format csv`` or ``json``."""
+    from dsg.output.export import table_text
+
+    click.echo(table_text(frame, fmt.lower()), nl=False)
+
+
 def dataset_options(command):
     """--data, --scenario and --lang, shared by every command that settles one scenario."""
     return data_option(scenario_option(lang_option(command)))
@@ -94,8 +112,9 @@ def path_problems(out=None, chart=None) -> list:
     return problems + overwrite_problems([p for p in (out, chart) if p is not None], inputs)
 
 
-def say_written(path, lang: str) -> None:
-    click.echo(f"{name_of('words', 'written', lang)}: {path}")
+def say_written(path, lang: str, fmt: str = "table") -> None:
+    """Say a file was written: on stdout, or on stderr when stdout carries data (--format)."""
+    click.echo(f"{name_of('words', 'written', lang)}: {path}", err=fmt != "table")
 
 
 def cannot_write_output(error: OSError, args) -> None:
@@ -184,8 +203,9 @@ Examples:
 )
 @dataset_options
 @click.option("--out", type=click.Path(), default=None, help="Write the allocation table: .csv, .parquet or .xlsx.")
+@format_option
 @reports_input_errors
-def run(data, scenario, out, lang):
+def run(data, scenario, out, fmt, lang):
     """Settle one scenario and show the allocation to each council.
 
     Shows SSA, assumed council tax, formula AEF, floor and cap, AEF, NDR, RSG and the
@@ -196,16 +216,21 @@ def run(data, scenario, out, lang):
     result = pipeline.run(data, scenario, path_problems(out))
     from dsg.output.screen import multiyear_lines, multiyear_table, print_allocation, print_lines, print_wide
 
-    print_allocation(result.allocation, lang)
-    if result.multi_year:
-        # The first year above, the path below.
-        report = pipeline.report_of(result)
-        print_wide(multiyear_table(report, lang))
-        print_lines(multiyear_lines(report, lang))
+    if fmt != "table":
+        from dsg.output.export import allocation_table
+
+        say_table(allocation_table(list(result.allocations), lang, list(result.years)), fmt)
+    else:
+        print_allocation(result.allocation, lang)
+        if result.multi_year:
+            # The first year above, the path below.
+            report = pipeline.report_of(result)
+            print_wide(multiyear_table(report, lang), lang=lang)
+            print_lines(multiyear_lines(report, lang))
     if out is not None:
         from dsg.output.export import write_allocation
 
-        say_written(write_allocation(list(result.allocations), out, lang, list(result.years)), lang)
+        say_written(write_allocation(list(result.allocations), out, lang, list(result.years)), lang, fmt)
 
 
 @main.command(
@@ -264,8 +289,9 @@ Examples:
     default=None,
     help="Write .xlsx (the full workbook), or .csv / .parquet (the long table).",
 )
+@format_option
 @reports_input_errors
-def compare(files, data, lang, sort, by, decompose, method, measure, chart, out):
+def compare(files, data, lang, sort, by, decompose, method, measure, chart, out, fmt):
     """Who gains and who loses: scenarios against a baseline.
 
     With one file, it is compared with the dataset as it stands. With more, the first is the
@@ -284,26 +310,52 @@ def compare(files, data, lang, sort, by, decompose, method, measure, chart, out)
     from dsg.output.screen import comparison_tables, decomposition_table, print_lines, print_wide
 
     parts = decompose_comparison(comparison, method, measure) if decompose else None
-    for table, lines in comparison_tables(comparison, lang, sort, by_region=by == "region"):
-        print_wide(table)
-        print_lines(lines)
-    if parts is not None:
-        for label, decomposition in zip(comparison.labels, parts):
-            table, lines = decomposition_table(decomposition, label, lang)
-            print_wide(table)
+    if fmt != "table":
+        # The long table, as --out x.csv writes it (with the causes under --decompose).
+        from dsg.output.export import rounded_comparison
+
+        say_table(rounded_comparison(comparison, lang, parts), fmt)
+    else:
+        for table, lines in comparison_tables(comparison, lang, sort, by_region=by == "region"):
+            print_wide(table, lang=lang)
             print_lines(lines)
+        if parts is not None:
+            for label, decomposition in zip(comparison.labels, parts):
+                table, lines = decomposition_table(decomposition, label, lang)
+                print_wide(table, lang=lang)
+                print_lines(lines)
     if chart is not None:
         from dsg.output.charts import decomposition_chart, difference_chart
 
         for index, path in enumerate(charts):
             if parts is not None:
-                say_written(decomposition_chart(parts[index], comparison.labels[index], path, lang), lang)
+                say_written(decomposition_chart(parts[index], comparison.labels[index], path, lang), lang, fmt)
             else:
-                say_written(difference_chart(comparison, index, path, lang), lang)
+                say_written(difference_chart(comparison, index, path, lang), lang, fmt)
     if out is not None:
         from dsg.output.export import write_comparison
 
-        say_written(write_comparison(comparison, out, lang, parts), lang)
+        say_written(write_comparison(comparison, out, lang, parts), lang, fmt)
+
+
+@contextmanager
+def progress_bar(label: str, total: int):
+    """A progress bar on stderr (so that tables sent down a pipe stay clean), gone when done;
+    yields ``advance(n, description=None)``. Nothing is drawn when stderr is not a terminal."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, transient=True, console=Console(stderr=True)) as bar:
+        task = bar.add_task("", total=total)
+
+        def advance(n: int, description: str | None = None) -> None:
+            if description is None:
+                bar.update(task, advance=n)
+            else:
+                bar.update(task, advance=n, description=description)
+
+        yield advance
 
 
 def numbered_paths(path: str, count: int) -> list[Path]:
@@ -359,13 +411,13 @@ def explain(council, data, scenario, baseline, lang, chart):
     head, tables, notes = explanation_tables(explanation, lang)
     print_lines(head)
     for table in tables:
-        print_wide(table)
+        print_wide(table, lang=lang)
     print_lines(notes)
     if change is not None:
         head, tables = change_tables(change, lang)
         print_lines(head)
         for table in tables:
-            print_wide(table)
+            print_wide(table, lang=lang)
     if chart is not None:
         from dsg.output.charts import waterfall_chart
 
@@ -405,7 +457,7 @@ def sweep(data, scenario, lang, service, indicator, start, stop, steps, chart, o
     from dsg.output.screen import print_wide, sweep_frame, sweep_table
 
     result = run_sweep(dataset, service, indicator, start, stop, steps)
-    print_wide(sweep_table(result, lang))
+    print_wide(sweep_table(result, lang), lang=lang)
     if chart is not None:
         from dsg.output.charts import sweep_chart
 
@@ -454,8 +506,6 @@ def montecarlo(data, scenario, lang, samples, seed, concentration, indicator_noi
     the summary gives each council's % change at the 5th, 50th and 95th percentiles, its mean,
     lowest and highest, and how often it lands on the floor.
     """
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
     from dsg import pipeline
     from dsg.analysis.options import montecarlo_option_problems
     from dsg.output.provenance import montecarlo_provenance
@@ -465,18 +515,9 @@ def montecarlo(data, scenario, lang, samples, seed, concentration, indicator_noi
     from dsg.analysis.robustness import montecarlo as run_montecarlo
     from dsg.output.screen import montecarlo_frame, montecarlo_table, print_wide
 
-    with Progress(
-        TextColumn(name_of("words", "progress", lang)),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        transient=True,
-    ) as bar:
-        task = bar.add_task("settle", total=samples)
-        result = run_montecarlo(
-            dataset, samples, seed, concentration, indicator_noise, progress=lambda n: bar.advance(task, n)
-        )
-    print_wide(montecarlo_table(result, lang))
+    with progress_bar(name_of("words", "progress", lang), samples) as advance:
+        result = run_montecarlo(dataset, samples, seed, concentration, indicator_noise, progress=advance)
+    print_wide(montecarlo_table(result, lang), lang=lang)
     if out is not None:
         from dsg.output.export import write_frame
 
@@ -583,16 +624,22 @@ def bench(data, lang, scenarios, as_json):
 
     dataset, _, problems = pipeline.load_inputs(data, None, bench_option_problems(scenarios))
     raise_if(problems)
-    from dsg.analysis.bench import run_bench
+    from dsg.analysis.bench import BENCH_STEPS, run_bench
     from dsg.output.screen import bench_table, print_wide
 
-    figures = run_bench(dataset, scenarios)
+    with progress_bar("{task.description}", len(BENCH_STEPS)) as advance:
+        words = {step: name_of("words", f"engine_{step}", lang) for step in BENCH_STEPS}
+
+        def step(name: str) -> None:
+            advance(0 if name == BENCH_STEPS[0] else 1, words[name])
+
+        figures = run_bench(dataset, scenarios, progress=step)
     if as_json:
         keys = ("numba_all_cores", "numba_one_core", "numpy", "polars_query", "polars_per_scenario", "scenarios")
         click.echo(json.dumps({k: figures[k] for k in keys}))
         return
     table, line = bench_table(figures, lang)
-    print_wide(table)
+    print_wide(table, lang=lang)
     click.echo(line)
 
 
@@ -630,7 +677,7 @@ def grants_list(data, lang):
     if frame.height == 0:
         click.echo(name_of("words", "no_grants", lang))
         return
-    print_wide(catalogue_table(frame, dataset.title(lang), lang))
+    print_wide(catalogue_table(frame, dataset.title(lang), lang), lang=lang)
 
 
 @grants.command(
@@ -668,7 +715,7 @@ def grants_report(data, scenario, lang, out):
     from dsg.output.screen import grant_report_tables, multiyear_lines, print_lines, print_wide
 
     for table in grant_report_tables(report, lang):
-        print_wide(table)
+        print_wide(table, lang=lang)
     print_lines(multiyear_lines(report, lang))
     if out is not None:
         from dsg.output.export import write_grant_report
@@ -817,7 +864,7 @@ def formula_command(data, service, lang):
     from dsg.output.screen import formula_tables, print_wide
 
     for table in formula_tables(dataset, lang, found):
-        print_wide(table)
+        print_wide(table, lang=lang)
 
 
 @main.group(

@@ -257,12 +257,20 @@ def median_time(function, repeats: int) -> float:
     return statistics.median(times)
 
 
-def run_bench(dataset: Dataset | None = None, scenarios: int = 2_000_000, repeats: int = 3) -> dict:
+# The steps of a bench run, for a progress bar: compiling, then each contender.
+BENCH_STEPS = ("compile", "numba_all_cores", "numba_one_core", "numpy", "polars_query", "polars_per_scenario")
+
+
+def run_bench(
+    dataset: Dataset | None = None, scenarios: int = 2_000_000, repeats: int = 3, progress=None
+) -> dict:
     """Settlements per second for the five contenders, and their ratios.
 
     numba runs all ``scenarios``; NumPy a tenth, the polars query a fiftieth (at most
     200,000) and polars per scenario 200, each the first scenarios of the same batch.
+    ``progress(step)`` is called as each of BENCH_STEPS begins.
     """
+    progress = progress or (lambda step: None)
     raise_if(bench_option_problems(scenarios))
     inputs = to_inputs(dataset or load_dataset())
     big = bench_batch(inputs, scenarios)
@@ -271,11 +279,14 @@ def run_bench(dataset: Dataset | None = None, scenarios: int = 2_000_000, repeat
         "polars_query": min(max(scenarios // 50, 1000), 200_000),
         "polars_per_scenario": 200,
     }
+    progress("compile")
     numba_summaries(inputs, big.part(0, 64))  # compile (or load the cached compilation) first
     threads = numba.get_num_threads()
+    progress("numba_all_cores")
     rates = {"numba_all_cores": scenarios / median_time(lambda: numba_summaries(inputs, big), repeats)}
     numba.set_num_threads(1)
     try:
+        progress("numba_one_core")
         rates["numba_one_core"] = scenarios / median_time(lambda: numba_summaries(inputs, big), repeats)
     finally:
         numba.set_num_threads(threads)
@@ -285,6 +296,7 @@ def run_bench(dataset: Dataset | None = None, scenarios: int = 2_000_000, repeat
         "polars_per_scenario": polars_per_scenario_summaries,
     }
     for name, contender in contenders.items():
+        progress(name)
         part = big.part(0, sizes[name])
         rates[name] = sizes[name] / median_time(partial(contender, inputs, part), repeats)
     return {

@@ -116,13 +116,26 @@ def write_allocation(allocation, path: str | Path, lang: str = "en", years: list
         subtitle = allocations[0].dataset.provenance.get("scenario_name") or allocations[0].dataset.title(lang)
         with writing(target) as temporary:
             workbook.allocation_workbook(temporary, sheets, ALLOCATION_COLUMNS, record, lang, subtitle)
-    elif len(allocations) > 1:
-        # SPEC §4's columns first, as in a single year; the year after them.
-        long = pl.concat(t.select(*ALLOCATION_COLUMNS, pl.lit(y).alias("year")) for y, t in zip(years or [], tables))
-        write_table(long, record, target)
     else:
-        write_table(tables[0], record, target)
+        write_table(allocation_table(allocations, lang, years), record, target)
     return target
+
+
+def allocation_table(allocations, lang: str = "en", years: list[str] | None = None) -> pl.DataFrame:
+    """The SPEC §4 table as CSV and Parquet carry it: rounded, and with several years (a
+    path), every year's rows with a ``year`` column after SPEC §4's columns."""
+    tables = [rounded_table(a, lang) for a in allocations]
+    if len(tables) == 1:
+        return tables[0]
+    return pl.concat(t.select(*ALLOCATION_COLUMNS, pl.lit(y).alias("year")) for y, t in zip(years or [], tables))
+
+
+def table_text(frame: pl.DataFrame, fmt: str) -> str:
+    """A table as text for standard output (``--format``): CSV, the same as the exported file
+    (formula-like cells made safe for spreadsheets), or JSON, a list of one object per row."""
+    if fmt == "csv":
+        return spreadsheet_safe(frame).write_csv()
+    return json.dumps(frame.to_dicts(), ensure_ascii=False, indent=1) + "\n"
 
 
 def rounded_comparison(comparison, lang: str = "en", decompositions=None) -> pl.DataFrame:

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from dsg.formula.arrays import indicator_values, per_unit, population_values
 from dsg.formula.settle import ALLOCATION_COLUMNS, MONEY_COLUMNS, Allocation
-from dsg.i18n import indicator_label, message, name_of
+from dsg.i18n import has_name, indicator_label, message, name_of
 from dsg.output.formats import (
     SCREEN,
     band_d,
@@ -78,6 +78,21 @@ def allocation_table(allocation: Allocation, lang: str = "en") -> Table:
     footer.update({c: thousands(float(shown[c].sum())) for c in columns if c in MONEY_COLUMNS})
     kinds = {"council": "text", "pct_change": "pct", "rank": "int"}
     wanted = [c for c in columns if c != "rank"]
+    # In a narrow window these go first: the AEF, its change and the floor stay longest.
+    drop_first = (
+        "change_per_band_d",
+        "aef_per_head",
+        "ndr",
+        "rsg",
+        "cap_reduction",
+        "self_funding",
+        "assumed_council_tax",
+        "aef_formula",
+        "ssa",
+        "rank",
+        "change_per_head",
+        "base_aef",
+    )
     extra, extra_footer = per_head_columns(
         allocation.dataset,
         {"aef": allocation.councils["aef"].to_numpy(), "change": allocation.councils["change"].to_numpy()},
@@ -94,6 +109,7 @@ def allocation_table(allocation: Allocation, lang: str = "en") -> Table:
         title=allocation.dataset.title(lang),
         footer=footer,
         caption=name_of("words", "pounds_thousand_per_head", lang),
+        drop_first=drop_first,
     )
 
 
@@ -126,7 +142,7 @@ def settlement_summary(allocation: Allocation, lang: str = "en") -> list[str]:
 
 
 def print_allocation(allocation: Allocation, lang: str = "en", console: Console | None = None) -> None:
-    print_wide(allocation_table(allocation, lang), console)
+    print_wide(allocation_table(allocation, lang), console, lang)
     warnings = [
         f"[yellow]{name_of('words', 'warning', lang)}:[/yellow] {message(warning.code, lang, **warning.params)}"
         for warning in allocation.warnings
@@ -145,11 +161,18 @@ def print_lines(lines, console: Console | None = None) -> None:
 
 
 def frame_table(
-    frame, columns: list[tuple[str, str, str]], title: str = "", footer: dict | None = None, caption: str = ""
+    frame,
+    columns: list[tuple[str, str, str]],
+    title: str = "",
+    footer: dict | None = None,
+    caption: str = "",
+    drop_first=(),
 ) -> Table:
     """A rich table from a frame: ``columns`` are (column, header, format) with a formats.SCREEN key.
 
-    Figures never wrap; headers may. ``footer`` maps columns to already formatted text.
+    Figures never wrap; headers may. ``footer`` maps columns to already formatted text. When
+    the table is wider than the terminal, columns go (see :func:`print_wide`): those named in
+    ``drop_first`` first, in that order, then from the right; the first column always stays.
     """
     table = Table(
         title=title, caption=caption, show_footer=footer is not None, header_style="bold", footer_style="bold"
@@ -165,19 +188,46 @@ def frame_table(
         )
     for row in zip(*(["" if v is None else SCREEN[kind](v) for v in frame[c].to_list()] for c, _, kind in columns)):
         table.add_row(*row)
+    keys = [c for c, _, _ in columns]
+    table.dsg_drop_order = [k for k in drop_first if k in keys] + [k for k in reversed(keys[1:]) if k not in drop_first]  # type: ignore[attr-defined]
+    table.dsg_keys = keys  # type: ignore[attr-defined]
     return table
 
 
-def print_wide(table: Table, console: Console | None = None) -> None:
-    """Print a table at its natural width.
+def fit(table: Table, width: int, console: Console) -> list[str]:
+    """Take columns out of ``table`` (its drop order) until it fits ``width``; the headers of
+    those taken out, in table order."""
+    keys = list(getattr(table, "dsg_keys", []))
+    position = {key: index for index, key in enumerate(keys)}
+    order = list(getattr(table, "dsg_drop_order", []))
+    dropped = []
+    while order and console.measure(table).maximum > width:
+        key = order.pop(0)
+        index = keys.index(key)
+        dropped.append((position[key], str(table.columns[index].header).replace("\n", " ")))
+        del table.columns[index]
+        keys.pop(index)
+    return [header for _, header in sorted(dropped)]
 
-    Figures are never squeezed: when the terminal (or a pipe's 80 columns) is too narrow,
-    the table keeps its width and lines run on.
+
+def print_wide(table: Table, console: Console | None = None, lang: str = "en") -> None:
+    """Print a table so that its figures never wrap.
+
+    On a terminal narrower than the table, columns are left out (see :func:`frame_table`) and
+    a line says which; into a pipe or a file, the table keeps its full width (and
+    ``--format csv`` gives the data itself).
     """
-    if console is None:
-        needed = Console(width=1000).measure(table).maximum
-        console = Console(width=max(shutil.get_terminal_size().columns, needed))
-    console.print(table)
+    console = console or Console()
+    needed = Console(width=1000).measure(table).maximum
+    if console.is_terminal:
+        width = console.size.width
+        dropped = fit(table, width, Console(width=1000)) if needed > width else []
+        console.print(table)
+        if dropped:
+            note = name_of("words", "left_out_to_fit", lang, width=width, columns=", ".join(dropped))
+            console.print(note, highlight=False, soft_wrap=True)
+        return
+    Console(width=max(shutil.get_terminal_size().columns, needed), file=console.file).print(table)
 
 
 # --------------------------------------------------------------------------- compare
@@ -248,9 +298,19 @@ def comparison_tables(comparison, lang: str = "en", sort: str = "order", by_regi
         money = [c for c, kind in columns if kind == "thousands"]
         frame = frame.with_columns(pl.Series(c, largest_remainder(frame[c].to_numpy(), 1000.0)) for c in money)
         footer.update({c: thousands(float(frame[c].sum())) for c in money})
-        headed = [(c, name_of("screen" if c in per_unit_columns else "columns", c, lang), kind) for c, kind in columns]
+        # The screen's short headers; the full ones are in exports.
+        headed = [(c, name_of("screen" if has_name("screen", c) else "columns", c, lang), kind) for c, kind in columns]
         caption = name_of("words", "pounds_thousand_per_head" if per_unit_columns else "pounds_thousand", lang)
-        table = frame_table(frame, headed, title=title, footer=footer, caption=caption)
+        drop_first = (
+            "grants_baseline",
+            "grants",
+            "difference_per_band_d",
+            "rank_change",
+            "floor_topup",
+            "difference_per_head",
+            "aef_baseline",
+        )
+        table = frame_table(frame, headed, title=title, footer=footer, caption=caption, drop_first=drop_first)
         lines = [
             f"{name_of('columns', 'floor_cost_baseline', lang)}: {pounds(summary['floor_cost_baseline'])}; "
             f"{name_of('columns', 'floor_cost', lang)}: {pounds(summary['floor_cost'])}",
