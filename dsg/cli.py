@@ -468,7 +468,10 @@ def sweep(data, scenario, lang, service, indicator, start, stop, steps, chart, o
         record = sweep_provenance(result)
         frame = sweep_frame(result, lang)
         weights = tuple(frame.columns[1:])
-        say_written(write_frame(frame, out, record, lang, dict.fromkeys(weights, "pct"), weights), lang)
+        from dsg.analysis.caveats import caveat_summary
+
+        caveat = caveat_summary(result.dataset, lang)
+        say_written(write_frame(frame, out, record, lang, dict.fromkeys(weights, "pct"), weights, caveat), lang)
 
 
 @main.command(
@@ -524,7 +527,9 @@ def montecarlo(data, scenario, lang, samples, seed, concentration, indicator_noi
         record = montecarlo_provenance(result)
         frame = montecarlo_frame(result, lang)
         kinds = {c: "fraction" if c == "probability_on_floor" else "pct" for c in frame.columns[2:]}
-        say_written(write_frame(frame, out, record, lang, kinds), lang)
+        from dsg.analysis.caveats import caveat_summary
+
+        say_written(write_frame(frame, out, record, lang, kinds, caveat=caveat_summary(dataset, lang)), lang)
 
 
 @main.command(

@@ -245,6 +245,8 @@ services_year = "{ssa_year}"
 notional_band_d = "{band_d:.6f}"   # (Total SSA - aef_total) / Wales Band D equivalents: the residual's calibration
 residual_total = "{residual_total:.2f}"   # sum of fixed.csv = Total SSA - Current SSA (S07)
 excluded_indicators = "{excluded}"
+# Settlement parameters that are illustrative (dsg marks every figure resting on them).
+illustrative = ["ndr_pool", "ndr_indicator"]
 
 [provenance.sources]
 {sources}
@@ -286,7 +288,14 @@ def build(source: Path, target: Path) -> None:
         work = Path(scratch) / NAME
         work.mkdir()
         write_csv(councils.select("ons_code", "name_en", "name_cy"), work / "councils.csv")
-        kept = indicators.filter(pl.col("indicator").is_in(ADDITIVE_INDICATORS))
+        kept = indicators.filter(pl.col("indicator").is_in(ADDITIVE_INDICATORS)).with_columns(
+            # The tax base is an estimate derived from dwelling counts, standing in for the
+            # official Band D equivalents: every figure that rests on it says so.
+            pl.when(pl.col("indicator") == SETTLEMENT["taxbase_indicator"])
+            .then(pl.lit("illustrative"))
+            .otherwise(pl.col("status"))
+            .alias("status")
+        )
         write_csv(
             kept.select("ons_code", "indicator", "value", "unit", "year", "status", "source"), work / "indicators.csv"
         )

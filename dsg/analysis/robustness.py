@@ -355,10 +355,14 @@ def goalseek(
             v, a = (low, a_low) if g_low == 0 else (high, a_high)
             return GoalSeek(parameter, v, metric(a), iterations, a)
         if (g_low > 0) == (g_high > 0):
-            raise InputError([Problem("--target", "target_not_in_range", params={"low": shown(low), "high": shown(high)})])
+            raise InputError(
+                [Problem("--target", "target_not_in_range", params={"low": shown(low), "high": shown(high)})]
+            )
     else:
         if not ok(g_low) and not ok(g_high):
-            raise InputError([Problem("--target", "target_not_in_range", params={"low": shown(low), "high": shown(high)})])
+            raise InputError(
+                [Problem("--target", "target_not_in_range", params={"low": shown(low), "high": shown(high)})]
+            )
         if ok(g_low) and ok(g_high):
             # The whole range meets it: the end nearer the boundary.
             v, a = (low, a_low) if abs(g_low) < abs(g_high) else (high, a_high)

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from dsg.analysis.caveats import caveat_summary
 from dsg.errors import Problem, raise_if
 from dsg.formula.settle import ALLOCATION_COLUMNS, MONEY_COLUMNS, Allocation
 from dsg.i18n import name_of
@@ -115,7 +116,8 @@ def write_allocation(allocation, path: str | Path, lang: str = "en", years: list
             sheets = [(name_of("words", "allocation_sheet", lang), tables[0])]
         subtitle = allocations[0].dataset.provenance.get("scenario_name") or allocations[0].dataset.title(lang)
         with writing(target) as temporary:
-            workbook.allocation_workbook(temporary, sheets, ALLOCATION_COLUMNS, record, lang, subtitle)
+            caveat = caveat_summary(allocations[0].dataset, lang)
+            workbook.allocation_workbook(temporary, sheets, ALLOCATION_COLUMNS, record, lang, subtitle, caveat)
     else:
         write_table(allocation_table(allocations, lang, years), record, target)
     return target
@@ -233,6 +235,7 @@ def write_comparison(comparison, path: str | Path, lang: str = "en", decompositi
             labels,
             comparison.baseline_label,
             [wales_per_unit(comparison, table) for table in differences],
+            caveat_summary(comparison.scenarios[0].dataset, lang, grants=comparison.moves_grants),
         )
     return target
 
@@ -292,7 +295,8 @@ def write_grant_report(report, directory: str | Path, lang: str = "en") -> list[
             write_table_into(files, tables[name], record, target)
         grants = {g for table in tables.values() if "grant" in table.columns for g in table["grant"].to_list()}
         names = {g: report.dataset.grant_name(g, lang) for g in grants if g is not None}
-        workbook.grant_workbook(files.enter_context(writing(written[-1])), lang, tables, record, names)
+        caveat = caveat_summary(report.path.final.dataset, lang, grants=True)
+        workbook.grant_workbook(files.enter_context(writing(written[-1])), lang, tables, record, names, caveat)
     return written
 
 
@@ -303,9 +307,11 @@ def write_frame(
     lang: str = "en",
     kinds: dict | None = None,
     values: tuple[str, ...] = (),
+    caveat: str = "",
 ) -> Path:
     """Any result table to CSV / Parquet (with provenance) or a one-sheet XLSX; ``values``
-    are columns named by a value rather than a glossary term (a sweep's weights)."""
+    are columns named by a value rather than a glossary term (a sweep's weights); ``caveat``
+    says, on the sheet, what rests on illustrative inputs."""
     raise_if(output_path_problems(path))
     target = Path(path)
     if target.suffix.lower() != ".xlsx":
@@ -314,5 +320,5 @@ def write_frame(
         write_table(frame.with_columns(pl.col(percent).round(PCT_DECIMALS)), record, target)
         return target
     with writing(target) as temporary:
-        workbook.frame_workbook(temporary, lang, frame, kinds or {}, record, values)
+        workbook.frame_workbook(temporary, lang, frame, kinds or {}, record, values, caveat)
     return target

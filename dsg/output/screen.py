@@ -9,6 +9,7 @@ import polars as pl
 from rich.console import Console
 from rich.table import Table
 
+from dsg.analysis.caveats import MARK, caveat_lines, caveats
 from dsg.formula.arrays import indicator_values, per_unit, population_values
 from dsg.formula.settle import ALLOCATION_COLUMNS, MONEY_COLUMNS, Allocation
 from dsg.i18n import has_name, indicator_label, message, name_of
@@ -106,7 +107,7 @@ def allocation_table(allocation: Allocation, lang: str = "en") -> Table:
         [(c, name_of("screen", c, lang), kinds.get(c, "thousands")) for c in wanted]
         + [(c, name_of("screen", c, lang), "pounds2") for c in extra]
         + [("rank", name_of("screen", "rank", lang), "int")],
-        title=allocation.dataset.title(lang),
+        title=allocation.dataset.title(lang) + (f" {MARK}" if caveats(allocation.dataset) else ""),
         footer=footer,
         caption=name_of("words", "pounds_thousand_per_head", lang),
         drop_first=drop_first,
@@ -147,7 +148,7 @@ def print_allocation(allocation: Allocation, lang: str = "en", console: Console 
         f"[yellow]{name_of('words', 'warning', lang)}:[/yellow] {message(warning.code, lang, **warning.params)}"
         for warning in allocation.warnings
     ]
-    print_lines([*settlement_summary(allocation, lang), *warnings], console)
+    print_lines([*settlement_summary(allocation, lang), *warnings, *caveat_lines(allocation.dataset, lang)], console)
 
 
 def print_lines(lines, console: Console | None = None) -> None:
@@ -248,7 +249,7 @@ def comparison_tables(comparison, lang: str = "en", sort: str = "order", by_regi
     for index, summary in enumerate(comparison.wales_summary(lang)):
         title = name_of(
             "words", "comparison_title", lang, scenario=summary["scenario"], baseline=comparison.baseline_label
-        )
+        ) + (f" {MARK}" if caveats(comparison.scenarios[index].dataset, grants) else "")
         footer = {
             "council": name_of("words", "wales", lang),
             "region": name_of("words", "wales", lang),
@@ -323,6 +324,7 @@ def comparison_tables(comparison, lang: str = "en", sort: str = "order", by_regi
             lines.insert(1, name_of("words", "net_note", lang))
         if by_region:
             lines.append(name_of("words", "regions_source", lang))
+        lines += caveat_lines(comparison.scenarios[index].dataset, lang, grants=grants)
         blocks.append((table, lines))
     return blocks
 
@@ -413,7 +415,7 @@ def explanation_tables(explanation, lang: str = "en") -> tuple[list[str], list[T
         pl.col("indicator").map_elements(lambda i: indicator_label(i, lang), return_dtype=pl.String).alias("label")
     )
     tables.append(frame_table(indicators, indicator_columns, title=name_of("words", "indicators_title", lang)))
-    return head, tables, [name_of("words", "residual_note", lang)]
+    return head, tables, [name_of("words", "residual_note", lang), *caveat_lines(explanation.allocation.dataset, lang)]
 
 
 def change_tables(change, lang: str = "en") -> tuple[list[str], list[Table]]:

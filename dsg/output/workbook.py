@@ -78,7 +78,7 @@ class Book:
     says which scenario against which baseline, after each sheet's own title.
     """
 
-    def __init__(self, path: Path, lang: str, provenance: dict, subtitle: str = ""):
+    def __init__(self, path: Path, lang: str, provenance: dict, subtitle: str = "", caveat: str = ""):
         import xlsxwriter
 
         self.workbook = xlsxwriter.Workbook(str(path))
@@ -88,6 +88,7 @@ class Book:
         self.written = self.provenance["written"][:10]
         self.dataset = str(self.provenance.get("dataset_title") or self.provenance.get("dataset", ""))
         self.subtitle = subtitle
+        self.caveat = caveat  # what rests on illustrative inputs, in one line (dsg.analysis.caveats)
         add = self.workbook.add_format
         self.formats = {kind: add({"num_format": f}) for kind, f in EXCEL.items()}
         self.totals = {kind: add({"num_format": f, "bold": True, "top": 1}) for kind, f in EXCEL.items()}
@@ -124,7 +125,8 @@ class Book:
         sheet.write_string(TITLE_ROW, 0, heading, self.title)
         context = [self.dataset, f"{name_of('words', 'written_on', self.lang)} {self.written}"]
         used = kinds if row_kinds is None else {str(i): k for i, k in enumerate(row_kinds) if k}
-        sheet.write_string(CONTEXT_ROW, 0, " · ".join([*context, units or self.default_units(used)]), self.context)
+        parts = [*context, units or self.default_units(used), *([self.caveat] if self.caveat else [])]
+        sheet.write_string(CONTEXT_ROW, 0, " · ".join(parts), self.context)
         first = HEADER_ROW + 1
         for index, record in enumerate(frame.iter_rows()):
             for column, (key, value) in enumerate(zip(frame.columns, record)):
@@ -319,10 +321,16 @@ def number_or_text(value: str):
 
 
 def allocation_workbook(
-    path: Path, sheets: list[tuple[str, pl.DataFrame]], columns, provenance: dict, lang: str, subtitle: str = ""
+    path: Path,
+    sheets: list[tuple[str, pl.DataFrame]],
+    columns,
+    provenance: dict,
+    lang: str,
+    subtitle: str = "",
+    caveat: str = "",
 ) -> None:
     """One SPEC §4 sheet per settlement (one per year of a path), then columns and provenance."""
-    book = Book(path, lang, provenance, subtitle)
+    book = Book(path, lang, provenance, subtitle, caveat)
     word = name_of("words", "allocation_sheet", lang)
     for name, table in sheets:
         title = word if name == word else f"{word} {name}"
@@ -375,6 +383,7 @@ def comparison_workbook(
     labels: list[str],
     baseline_label: str,
     per_unit_totals: list[dict] | None = None,
+    caveat: str = "",
 ) -> None:
     """The finance-team workbook of a comparison: summary, each side's allocation, and per
     scenario its differences and decomposition, each side's IBAs, the indicators, columns and
@@ -382,7 +391,7 @@ def comparison_workbook(
     scenario, the Wales figures per head and per Band D (worked from Wales totals)."""
     against = name_of("words", "against", lang)
     subtitle = labels[0] + f" {against} " + baseline_label if len(labels) == 1 else ""
-    book = Book(path, lang, provenance, subtitle)
+    book = Book(path, lang, provenance, subtitle, caveat)
     used: list[str] = []
     figures = [c for c in summary.columns if c not in ("scenario", "sheet")]
     rows: list[tuple[str, str | None, list]] = [(name_of("words", "sheet", lang), None, summary["sheet"].to_list())]
@@ -489,12 +498,17 @@ GRANT_GROUPS = ("year", "grant")
 
 
 def grant_workbook(
-    path: Path, lang: str, tables: dict[str, pl.DataFrame], provenance: dict, grant_names: dict[str, str] | None = None
+    path: Path,
+    lang: str,
+    tables: dict[str, pl.DataFrame],
+    provenance: dict,
+    grant_names: dict[str, str] | None = None,
+    caveat: str = "",
 ) -> None:
     """The grant report's tables, a sheet per table and group (year, grant); ``grant_names``
     gives each grant's name in ``lang`` (the CSV files keep the names the dataset and
     scenario use)."""
-    book = Book(path, lang, provenance)
+    book = Book(path, lang, provenance, caveat=caveat)
     for name, table in tables.items():
         frame = table
         if grant_names and "grant" in frame.columns:
@@ -520,12 +534,18 @@ def grant_workbook(
 
 
 def frame_workbook(
-    path: Path, lang: str, frame: pl.DataFrame, kinds: dict[str, str], provenance: dict, values: tuple[str, ...] = ()
+    path: Path,
+    lang: str,
+    frame: pl.DataFrame,
+    kinds: dict[str, str],
+    provenance: dict,
+    values: tuple[str, ...] = (),
+    caveat: str = "",
 ) -> None:
     """Any one result table (a sweep, a Monte Carlo summary) on one sheet. ``values`` are
     columns named by a value (a sweep's weights), headed as they are; the rest are glossary
     columns, headed in ``lang`` and listed on the columns sheet."""
-    book = Book(path, lang, provenance)
+    book = Book(path, lang, provenance, caveat=caveat)
     book.sheet(
         name_of("words", "summary_sheet", lang),
         frame,
