@@ -281,7 +281,7 @@ Examples:
     "--chart",
     type=click.Path(),
     default=None,
-    help="Draw a PNG: each council's difference from the baseline, or with --decompose the causes per council.",
+    help="Draw a chart (.png, .svg or .pdf): each council's difference from the baseline, or with --decompose the causes per council.",
 )
 @click.option(
     "--out",
@@ -329,7 +329,9 @@ def compare(files, data, lang, sort, by, decompose, method, measure, chart, out,
 
         for index, path in enumerate(charts):
             if parts is not None:
-                say_written(decomposition_chart(parts[index], comparison.labels[index], path, lang), lang, fmt)
+                label, side = comparison.labels[index], comparison.scenarios[index].dataset
+                drawn = decomposition_chart(parts[index], label, path, lang, side, comparison.baseline_label)
+                say_written(drawn, lang, fmt)
             else:
                 say_written(difference_chart(comparison, index, path, lang), lang, fmt)
     if out is not None:
@@ -384,7 +386,7 @@ Examples:
     default=None,
     help='Compare with this: a scenario file, a dataset folder, or "default" (the dataset as it stands).',
 )
-@click.option("--chart", type=click.Path(), default=None, help="Draw a PNG waterfall from SSA to AEF.")
+@click.option("--chart", type=click.Path(), default=None, help="Draw a waterfall from SSA to AEF (.png, .svg or .pdf).")
 @reports_input_errors
 def explain(council, data, scenario, baseline, lang, chart):
     """Why a council gets what it gets.
@@ -437,22 +439,38 @@ Examples:
 @click.option("--from", "start", type=float, required=True, help="First weight (0 to 1).")
 @click.option("--to", "stop", type=float, required=True, help="Last weight (0 to 1).")
 @click.option("--steps", type=int, default=11, show_default=True, help="Number of weights, ends included.")
-@click.option("--chart", type=click.Path(), default=None, help="PNG: a line per council, floor crossings marked.")
+@click.option(
+    "--chart",
+    type=click.Path(),
+    default=None,
+    help="Draw a line per council (.png, .svg or .pdf), floor crossings and the current weight marked.",
+)
+@click.option(
+    "--highlight",
+    multiple=True,
+    help="A council to draw in colour on the chart (repeat for more; any name or code); the rest are grey.",
+)
 @click.option("--out", type=click.Path(), default=None, help="Write the council x step table (.csv, .parquet, .xlsx).")
 @reports_input_errors
-def sweep(data, scenario, lang, service, indicator, start, stop, steps, chart, out):
+def sweep(data, scenario, lang, service, indicator, start, stop, steps, chart, highlight, out):
     """Move one weight step by step; the service's other weights rescale to keep the sum at 1.
 
     Shows each council's % change at every step, so you see how far a weight can move
     before the picture changes and which councils reach the floor.
     """
     from dsg import pipeline
-    from dsg.analysis.names import sweep_problems
+    from dsg.analysis.names import council_index, council_problems, sweep_problems
     from dsg.analysis.options import sweep_option_problems
     from dsg.output.provenance import sweep_provenance
 
     problems = path_problems(out, chart) + sweep_option_problems(start, stop, steps)
-    dataset = pipeline.scenario_dataset(data, scenario, problems, lambda d: sweep_problems(d, service, indicator))
+
+    def checks(d):
+        return sweep_problems(d, service, indicator) + [
+            p for c in highlight for p in council_problems(d, c, "--highlight")
+        ]
+
+    dataset = pipeline.scenario_dataset(data, scenario, problems, checks)
     from dsg.analysis.robustness import sweep as run_sweep
     from dsg.output.screen import print_wide, sweep_frame, sweep_table
 
@@ -461,7 +479,8 @@ def sweep(data, scenario, lang, service, indicator, start, stop, steps, chart, o
     if chart is not None:
         from dsg.output.charts import sweep_chart
 
-        say_written(sweep_chart(result, chart, lang), lang)
+        lit = list(dict.fromkeys(council_index(dataset, c) for c in highlight))
+        say_written(sweep_chart(result, chart, lang, lit), lang)
     if out is not None:
         from dsg.output.export import write_frame
 

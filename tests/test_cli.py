@@ -156,7 +156,7 @@ def test_explain_unknown_council_and_bad_chart_name(tmp_path):
     result = invoke("explain", "Atlantis", "--chart", str(chart))
     assert result.exit_code == 2
     assert "no council is called 'Atlantis'" in result.output
-    assert "expected a file ending in .png" in result.output
+    assert "expected a file ending in .png, .svg, .pdf" in result.output
     assert not chart.exists()
 
 

@@ -77,6 +77,7 @@ class Sweep:
     pct_change: np.ndarray
     floor_topup: np.ndarray
     dataset: Dataset
+    current_weight: float = 0.0  # the weight the formula has now (0 if it does not use it)
 
 
 def sweep(dataset: Dataset, service: str, indicator: str, start: float, stop: float, steps: int) -> Sweep:
@@ -90,7 +91,10 @@ def sweep(dataset: Dataset, service: str, indicator: str, start: float, stop: fl
     pounds = np.array([inputs.service_totals @ moved_weights(inputs.weights, s, k, v, "--indicator") for v in values])
     result = batches.settle_many(inputs, batches.repeat(inputs, steps, indicator_pounds=pounds))
     check_status(result["status"], dataset)
-    return Sweep(service, indicator, values, result["aef"], result["pct_change"], result["floor_topup"], dataset)
+    current = float(inputs.weights[s, k])
+    return Sweep(
+        service, indicator, values, result["aef"], result["pct_change"], result["floor_topup"], dataset, current
+    )
 
 
 def check_status(status: np.ndarray, dataset: Dataset) -> None:

@@ -1,12 +1,20 @@
-"""PNG charts (matplotlib, Agg backend), labelled in English or Welsh."""
+"""Charts for papers (matplotlib, Agg backend): PNG, SVG or PDF by the file's extension,
+labelled in English or Welsh, each with a caption line saying where its figures come from and
+what in them is illustrative. One colour per cause in every chart, from a colour-blind-safe
+palette (Okabe and Ito's, with two of Tol's for the ninth cause and the floor)."""
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
+# SVG keeps its words as text, so that a chart in a paper can be searched, read aloud and
+# translated; PDF embeds its fonts as TrueType.
+matplotlib.rcParams["svg.fonttype"] = "none"
+matplotlib.rcParams["pdf.fonttype"] = 42
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -15,24 +23,66 @@ from matplotlib.patches import Patch
 from dsg.errors import raise_if
 from dsg.formula.params import CHANGE_POUNDS
 from dsg.formula.params import on_floor as is_on_floor
-from dsg.i18n import name_of
+from dsg.i18n import indicator_label, name_of
 from dsg.output.files import chart_path_problems, writing
 from dsg.output.screen import decomposition_title
 
 MILLION = 1e6
-# Colour-blind-safe palette (Okabe and Ito), one colour per cause.
-PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
-GAIN, LOSS, FLOORED = "#0072B2", "#D55E00", "#999999"
+# Each cause keeps its colour in every chart (the order of dsg.analysis.decompose.CAUSES).
+CAUSE_COLOURS = {
+    "services": "#0072B2",
+    "weights": "#E69F00",
+    "indicators": "#009E73",
+    "quantum": "#CC79A7",
+    "taxbase": "#56B4E9",
+    "fixed": "#882255",
+    "base": "#F0E442",
+    "ndr": "#44AA99",
+    "floor_cap": "#D55E00",
+}
+GAIN, LOSS, FLOORED, OTHERS = "#0072B2", "#D55E00", "#999999", "#C8C8C8"
+# Councils highlighted on a sweep: Okabe and Ito's colours that read on white (no yellow);
+# beyond seven, matplotlib's tab20.
+HIGHLIGHTS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000")
+# What each format's metadata may hold: the tool that made it, and no date (so that the same
+# inputs give the same file).
+METADATA = {
+    "png": {"Software": "dsg"},
+    "svg": {"Creator": "dsg", "Date": None},
+    "pdf": {"Creator": "dsg", "CreationDate": None},
+}
 
 
 def save(figure, path: str | Path) -> Path:
     raise_if(chart_path_problems(path))
     target = Path(path)
+    kind = target.suffix.lower().lstrip(".")
     with writing(target) as temporary:
-        # The temporary name does not end in .png, so say the format.
-        figure.savefig(temporary, format="png", dpi=150, bbox_inches="tight", metadata={"Software": "dsg"})
+        # The temporary name does not end in the format's extension, so say the format.
+        figure.savefig(temporary, format=kind, dpi=150, bbox_inches="tight", metadata=METADATA[kind])
     plt.close(figure)
     return target
+
+
+def caption(figure, dataset, lang: str, comparing: str = "", grants: bool = False) -> None:
+    """The line under a chart: where its figures come from (dsg, the dataset), which scenario
+    against which baseline, and what in them is illustrative."""
+    from dsg.analysis.caveats import caveat_summary
+    from dsg.output.provenance import dsg_version
+
+    source = name_of(
+        "words", "chart_source", lang, version=dsg_version(), dataset=dataset.name, title=dataset.title(lang)
+    )
+    lines = [f"{source}. {comparing}" if comparing else source]
+    caveat = caveat_summary(dataset, lang, grants)
+    if caveat:
+        lines.append(caveat)
+    text = "\n".join(textwrap.fill(line, 150) for line in lines)
+    figure.text(0.0, -0.01, text, ha="left", va="top", fontsize=6.5, color="#333333", transform=figure.transFigure)
+
+
+def against(scenario: str, baseline: str, lang: str) -> str:
+    return f"{scenario} {name_of('words', 'against', lang)} {baseline}"
 
 
 def difference_chart(comparison, index: int, path: str | Path, lang: str = "en") -> Path:
@@ -48,8 +98,14 @@ def difference_chart(comparison, index: int, path: str | Path, lang: str = "en")
     figure, axes = plt.subplots(figsize=(9, 0.32 * len(names) + 1.6))
     colours = [FLOORED if held else (GAIN if value >= 0 else LOSS) for value, held in zip(values, floored)]
     axes.barh(names, values, color=colours)
-    if floored.any():
-        axes.legend(handles=[Patch(color=FLOORED, label=name_of("words", "chart_on_floor", lang))], loc="lower right")
+    # The legend names every colour drawn.
+    shown = set(colours)
+    handles = [
+        Patch(color=colour, label=name_of("words", word, lang))
+        for colour, word in ((GAIN, "chart_gain"), (LOSS, "chart_loss"), (FLOORED, "chart_on_floor"))
+        if colour in shown
+    ]
+    axes.legend(handles=handles, loc="lower right", fontsize=8)
     for y, value in enumerate(values):
         axes.annotate(
             f"{value:+.1f}" if net else f"{value:+.2f}",
@@ -75,17 +131,23 @@ def difference_chart(comparison, index: int, path: str | Path, lang: str = "en")
     axes.axvline(0, color="black", linewidth=0.5)
     axes.grid(axis="x", alpha=0.3)
     axes.margins(x=0.15)
+    scenario = comparison.scenarios[index].dataset
+    comparing = against(comparison.labels[index], comparison.baseline_label, lang)
+    caption(figure, scenario, lang, comparing, grants=net)
     return save(figure, path)
 
 
-def decomposition_chart(decomposition, scenario_label: str, path: str | Path, lang: str = "en") -> Path:
+def decomposition_chart(
+    decomposition, scenario_label: str, path: str | Path, lang: str = "en", dataset=None, baseline_label: str = ""
+) -> Path:
     """A stacked bar per council: each cause's part of the change (£ million), the total as a dot."""
     frame = decomposition.table(lang)
     names = frame["council"].to_list()
     figure, axes = plt.subplots(figsize=(10, 0.32 * len(names) + 2.0))
     positive = np.zeros(len(names))
     negative = np.zeros(len(names))
-    for colour, cause in zip(PALETTE, decomposition.causes):
+    for cause in decomposition.causes:
+        colour = CAUSE_COLOURS[cause]
         values = frame[cause].to_numpy() / MILLION
         left = np.where(values >= 0, positive, negative)
         axes.barh(names, values, left=left, color=colour, label=name_of("causes", cause, lang))
@@ -112,6 +174,8 @@ def decomposition_chart(decomposition, scenario_label: str, path: str | Path, la
     pad = 0.05 * (high - low) or 1.0
     axes.set_xlim(low - pad, high + pad)
     axes.grid(axis="x", alpha=0.3)
+    if dataset is not None:
+        caption(figure, dataset, lang, against(scenario_label, baseline_label, lang) if baseline_label else "")
     return save(figure, path)
 
 
@@ -159,35 +223,42 @@ def waterfall_chart(explanation, path: str | Path, lang: str = "en") -> Path:
     axes.set_ylabel(name_of("words", "chart_waterfall_axis", lang))
     axes.set_title(name_of("words", "explain_title", lang, council=explanation.name(lang)))
     axes.grid(axis="y", alpha=0.3)
+    caption(figure, dataset, lang)
     return save(figure, path)
 
 
-def sweep_chart(result, path: str | Path, lang: str = "en") -> Path:
-    """A line per council: % change against the weight, with the step where it reaches the floor marked."""
+def sweep_chart(result, path: str | Path, lang: str = "en", highlight=()) -> Path:
+    """A line per council: % change against the weight, the step where it goes onto or off
+    the floor marked, and the weight the formula has now. Councils in ``highlight`` (indexes)
+    are drawn in colour and named in the legend, the rest in grey; with none, all in colour."""
     figure, axes = plt.subplots(figsize=(10, 6.5))
     names = result.dataset.council_names(lang)
-    colours = plt.get_cmap("tab20", 20)
-    for i, name in enumerate(names):
-        # 22 councils and 20 colours: the second round of colours is dashed.
+    chosen = list(highlight) or list(range(len(names)))
+    palette = plt.get_cmap("tab20")
+    colours = (lambda r: HIGHLIGHTS[r]) if len(chosen) <= len(HIGHLIGHTS) else (lambda r: palette(r % 20))
+    order = [i for i in range(len(names)) if i not in chosen] + chosen  # grey first, underneath
+    for i in order:
+        lit = i in chosen
+        rank = chosen.index(i) if lit else 0
+        colour = colours(rank) if lit else OTHERS
         axes.plot(
             result.values,
             result.pct_change[:, i],
-            color=colours(i % 20),
-            linewidth=1.2,
-            label=name,
-            linestyle="-" if i < 20 else "--",
+            color=colour,
+            linewidth=1.4 if lit else 0.9,
+            label=names[i] if lit else None,
+            # More than 20 councils in colour: the second round of colours is dashed.
+            linestyle="--" if lit and rank >= 20 else "-",
+            zorder=2 if lit else 1,
         )
         on_floor = is_on_floor(result.floor_topup[:, i])
         crossings = np.flatnonzero(on_floor[1:] != on_floor[:-1]) + 1
         for step in crossings:
             axes.scatter(
-                result.values[step],
-                result.pct_change[step, i],
-                color=colours(i % 20),
-                edgecolor="black",
-                zorder=3,
-                s=28,
+                result.values[step], result.pct_change[step, i], color=colour, edgecolor="black", zorder=3, s=28
             )
+    if len(chosen) < len(names):
+        axes.plot([], [], color=OTHERS, linewidth=0.9, label=name_of("words", "chart_other_councils", lang))
     axes.scatter([], [], color="white", edgecolor="black", s=28, label=name_of("words", "chart_floor_crossed", lang))
     floor = result.dataset.settlement.floor_percent
     if floor is not None:
@@ -198,10 +269,20 @@ def sweep_chart(result, path: str | Path, lang: str = "en") -> Path:
             linewidth=1,
             label=name_of("words", "chart_floor", lang, value=f"{floor:g}"),
         )
+    current = result.current_weight
+    axes.axvline(
+        current,
+        color="#555555",
+        linestyle=":",
+        linewidth=1.2,
+        label=name_of("words", "chart_current_weight", lang, value=f"{current:g}"),
+    )
     service = result.dataset.service_name(result.service, lang)
-    axes.set_xlabel(name_of("words", "sweep_axis", lang, indicator=result.indicator, service=service))
+    indicator = indicator_label(result.indicator, lang)
+    axes.set_xlabel(name_of("words", "sweep_axis", lang, indicator=indicator, service=service))
     axes.set_ylabel(name_of("words", "chart_pct_axis", lang))
-    axes.set_title(name_of("words", "sweep_title", lang, indicator=result.indicator, service=service), fontsize=10)
+    axes.set_title(name_of("words", "sweep_title", lang, indicator=indicator, service=service), fontsize=10)
     axes.grid(alpha=0.3)
     axes.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=7)
+    caption(figure, result.dataset, lang)
     return save(figure, path)

@@ -16,7 +16,7 @@ TABLE_FORMATS = (".csv", ".parquet", ".xlsx")
 # The files a grant report writes into its folder (checked before any work, by name).
 GRANT_TABLES = ("dehypothecation", "consolidation", "multiyear", "hypothecation")
 GRANT_REPORT_FILES = (*(f"{name}.csv" for name in GRANT_TABLES), "grants.xlsx")
-CHART_FORMATS = (".png",)
+CHART_FORMATS = (".png", ".svg", ".pdf")
 
 
 def existing_ancestor(folder: Path) -> Path:
