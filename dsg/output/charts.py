@@ -11,10 +11,6 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-# SVG keeps its words as text, so that a chart in a paper can be searched, read aloud and
-# translated; PDF embeds its fonts as TrueType.
-matplotlib.rcParams["svg.fonttype"] = "none"
-matplotlib.rcParams["pdf.fonttype"] = 42
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -26,6 +22,11 @@ from dsg.formula.params import on_floor as is_on_floor
 from dsg.i18n import indicator_label, name_of
 from dsg.output.files import chart_path_problems, writing
 from dsg.output.screen import decomposition_title
+
+# SVG keeps its words as text, so that a chart in a paper can be searched, read aloud and
+# translated; PDF embeds its fonts as TrueType.
+matplotlib.rcParams["svg.fonttype"] = "none"
+matplotlib.rcParams["pdf.fonttype"] = 42
 
 MILLION = 1e6
 # Each cause keeps its colour in every chart (the order of dsg.analysis.decompose.CAUSES).
