@@ -867,6 +867,42 @@ def data_import_ibas(file, out, like, blocks, year, lang):
 
 
 @main.command(
+    epilog="""\b
+Examples:
+  dsg report floor-3.5.toml --out report.html
+  dsg report a.toml b.toml --baseline default --decompose --out paper.html --lang cy
+  dsg report 2026-27/ --baseline 2025-26/ --decompose --out year-on-year.html
+"""
+)
+@click.argument("sides", nargs=-1, required=True, metavar="SCENARIO...")
+@click.option(
+    "--baseline",
+    type=click.Path(),
+    default=None,
+    help='What the scenarios are compared with: a scenario file, a dataset folder or "default" (the dataset as it stands, the default).',
+)
+@data_option
+@click.option("--decompose", is_flag=True, help="Add each council's change split by cause, with its chart.")
+@click.option("--out", type=click.Path(), required=True, help="The page to write (.html).")
+@lang_option
+@reports_input_errors
+def report(sides, baseline, data, decompose, out, lang):
+    """One self-contained page for a paper or an impact-assessment annex.
+
+    For each scenario against the baseline: headline figures (AEF, floor cost and who pays
+    it, councils gaining, losing and on the floor), the table of councils with £ and %
+    differences per head and per Band D, the regions, the charts, the decomposition when
+    asked, the caveats of illustrative inputs and the provenance. It prints as a clean A4
+    document from the browser.
+    """
+    from dsg import pipeline
+
+    inputs = [p for p in (baseline, data, *sides) if p is not None and p != "default" and Path(p).exists()]
+    raise_if(overwrite_problems([out], inputs))
+    say_written(pipeline.report(out, list(sides), baseline, data, decompose, lang), lang)
+
+
+@main.command(
     "formula",
     epilog="""\b
 Examples:

@@ -15,7 +15,7 @@ from importlib import resources
 
 LANGUAGES = ("en", "cy")
 # The glossary's sections: kinds of words.
-KINDS = ("columns", "causes", "steps", "screen", "words", "indicators", "statuses", "messages")
+KINDS = ("columns", "causes", "steps", "screen", "words", "indicators", "statuses", "report", "messages")
 
 
 class MissingTerm(LookupError):

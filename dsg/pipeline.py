@@ -457,3 +457,27 @@ def new_scenario(out: str | Path, data: str | Path | None = None, lang: str = "e
     inputs = [data] if data is not None else []
     dataset, _, _ = load_inputs(data, None, scenario_path_problems(out, inputs))
     return write_scenario(dataset, out, lang, inputs)
+
+
+# --------------------------------------------------------------------------- the report page
+
+
+def report(
+    out: str | Path,
+    sides: list[str | Path],
+    baseline: str | Path | None = None,
+    data: str | Path | None = None,
+    decompose: bool = False,
+    lang: str = "en",
+) -> Path:
+    """Compare ``sides`` with ``baseline`` (as ``compare``) and write the report page to
+    ``out`` (``dsg report``). Every problem of the inputs and of ``out`` is raised at once."""
+    from dsg.output.report import report_path_problems, write_report
+
+    comparison = compare(sides, baseline, data, report_path_problems(out))
+    parts = None
+    if decompose:
+        from dsg.analysis.decompose import decompose_comparison
+
+        parts = decompose_comparison(comparison)
+    return write_report(comparison, out, lang, parts)

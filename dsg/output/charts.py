@@ -5,6 +5,7 @@ palette (Okabe and Ito's, with two of Tol's for the ninth cause and the floor)."
 
 from __future__ import annotations
 
+import io
 import textwrap
 from pathlib import Path
 
@@ -65,6 +66,15 @@ def save(figure, path: str | Path) -> Path:
     return target
 
 
+def svg_markup(figure) -> str:
+    """A figure as an ``<svg>`` element to place inside an HTML page (no XML prologue)."""
+    buffer = io.StringIO()
+    figure.savefig(buffer, format="svg", bbox_inches="tight", metadata=METADATA["svg"])
+    plt.close(figure)
+    text = buffer.getvalue()
+    return text[text.index("<svg") :]
+
+
 def caption(figure, dataset, lang: str, comparing: str = "", grants: bool = False) -> None:
     """The line under a chart: where its figures come from (dsg, the dataset), which scenario
     against which baseline, and what in them is illustrative."""
@@ -87,6 +97,11 @@ def against(scenario: str, baseline: str, lang: str) -> str:
 
 
 def difference_chart(comparison, index: int, path: str | Path, lang: str = "en") -> Path:
+    """:func:`difference_figure`, saved to ``path`` (PNG, SVG or PDF by its extension)."""
+    return save(difference_figure(comparison, index, lang), path)
+
+
+def difference_figure(comparison, index: int, lang: str = "en"):
     """Each council's difference from the baseline, as the table counts it, sorted: the % change
     in AEF, or, when a side moves specific grants, the net change (AEF and grants) in £ million.
     Councils on the floor under the scenario are grey."""
@@ -135,12 +150,17 @@ def difference_chart(comparison, index: int, path: str | Path, lang: str = "en")
     scenario = comparison.scenarios[index].dataset
     comparing = against(comparison.labels[index], comparison.baseline_label, lang)
     caption(figure, scenario, lang, comparing, grants=net)
-    return save(figure, path)
+    return figure
 
 
 def decomposition_chart(
     decomposition, scenario_label: str, path: str | Path, lang: str = "en", dataset=None, baseline_label: str = ""
 ) -> Path:
+    """:func:`decomposition_figure`, saved to ``path`` (PNG, SVG or PDF by its extension)."""
+    return save(decomposition_figure(decomposition, scenario_label, lang, dataset, baseline_label), path)
+
+
+def decomposition_figure(decomposition, scenario_label: str, lang: str = "en", dataset=None, baseline_label: str = ""):
     """A stacked bar per council: each cause's part of the change (£ million), the total as a dot."""
     frame = decomposition.table(lang)
     names = frame["council"].to_list()
@@ -177,7 +197,7 @@ def decomposition_chart(
     axes.grid(axis="x", alpha=0.3)
     if dataset is not None:
         caption(figure, dataset, lang, against(scenario_label, baseline_label, lang) if baseline_label else "")
-    return save(figure, path)
+    return figure
 
 
 def waterfall_chart(explanation, path: str | Path, lang: str = "en") -> Path:

@@ -1,0 +1,174 @@
+"""``dsg report``: one self-contained HTML page for an impact-assessment annex or a DSG paper.
+
+The page holds, for each scenario against the baseline: the headline figures, the table of
+councils, the breakdown by region, the charts (inline SVG), the decomposition when asked, the
+caveats of every illustrative input and the provenance. Words come from the glossary in the
+chosen language; the template is Jinja2 with autoescaping; no script is needed to read it, and
+its print style gives a clean A4 document from the browser's "print to PDF".
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from dsg.analysis.caveats import caveat_lines
+from dsg.errors import raise_if
+from dsg.formula.params import on_floor
+from dsg.i18n import glossary, name_of
+from dsg.output.files import output_path_problems, writing
+from dsg.output.formats import compact_pounds, pounds, signed_pounds
+from dsg.output.provenance import comparison_provenance, dsg_version, fingerprint, stamped
+
+REPORT_FORMATS = (".html", ".htm")
+
+
+def report_path_problems(path: str | Path):
+    return output_path_problems(path, REPORT_FORMATS)
+
+
+def money(value: float) -> str:
+    return f"{round(value):,}" if value == value else ""
+
+
+def percent(value: float) -> str:
+    return f"{value:+.2f}" if value == value else ""
+
+
+def per_unit(value) -> str:
+    return "" if value is None else f"{value:+,.2f}"
+
+
+def scenario_section(comparison, index: int, lang: str, table: pl.DataFrame, decomposition) -> dict:
+    """The figures of one scenario's part of the page, formatted for reading."""
+    from dsg.output.charts import decomposition_figure, difference_figure, svg_markup
+
+    summary = comparison.wales_summary(lang)[index]
+    label = comparison.labels[index]
+    allocation = comparison.scenarios[index]
+    rows = table.filter(pl.col("scenario") == label)
+    funding = allocation.dataset.settlement.floor_funding
+    councils = [
+        {
+            "name": r["council"],
+            "region": r["region"],
+            "aef_baseline": money(r["aef_baseline"]),
+            "aef": money(r["aef"]),
+            "difference": money(r["difference"]),
+            "pct": percent(r["pct_difference"]),
+            "per_head": per_unit(r["difference_per_head"]),
+            "per_band_d": per_unit(r["difference_per_band_d"]),
+            "on_floor": bool(on_floor(r["floor_topup"])),
+            "loss": r["difference"] < 0,
+        }
+        for r in rows.iter_rows(named=True)
+    ]
+    regions = comparison.by_region(lang).filter(pl.col("scenario") == label)
+    section = {
+        "label": label,
+        "headline": [
+            (name_of("columns", "aef", lang), f"{pounds(summary['aef'])} ({compact_pounds(summary['aef'])})"),
+            (
+                name_of("columns", "difference", lang),
+                f"{signed_pounds(summary['difference'])} ({summary['pct_difference']:+.2f} %)",
+            ),
+            (
+                name_of("columns", "floor_cost", lang),
+                f"{pounds(summary['floor_cost'])}: {name_of('words', f'report_floor_paid_{funding}', lang)}",
+            ),
+            (name_of("columns", "gaining", lang), str(summary["gaining"])),
+            (name_of("columns", "losing", lang), str(summary["losing"])),
+            (name_of("columns", "on_floor", lang), str(summary["on_floor"])),
+        ],
+        "councils": councils,
+        "wales": {
+            "aef_baseline": money(float(rows["aef_baseline"].sum())),
+            "aef": money(float(rows["aef"].sum())),
+            "difference": money(float(rows["difference"].sum())),
+            "pct": percent(summary["pct_difference"]),
+        },
+        "regions": [
+            {
+                "name": r["region"],
+                "councils": r["councils"],
+                "aef_baseline": money(r["aef_baseline"]),
+                "aef": money(r["aef"]),
+                "difference": money(r["difference"]),
+                "pct": percent(r["pct_difference"]),
+            }
+            for r in regions.iter_rows(named=True)
+        ],
+        "chart": svg_markup(difference_figure(comparison, index, lang)),
+        "caveats": caveat_lines(allocation.dataset, lang, grants=comparison.moves_grants),
+        "decomposition": None,
+    }
+    if decomposition is not None:
+        parts = decomposition.table(lang)
+        section["decomposition"] = {
+            "causes": [name_of("causes", c, lang) for c in (*decomposition.causes, "total")],
+            "method": name_of("causes", decomposition.method, lang),
+            "rows": [
+                {"name": r["council"], "values": [money(r[c]) for c in (*decomposition.causes, "total")]}
+                for r in parts.iter_rows(named=True)
+            ],
+            "chart": svg_markup(
+                decomposition_figure(decomposition, label, lang, allocation.dataset, comparison.baseline_label)
+            ),
+        }
+    return section
+
+
+def report_html(comparison, lang: str = "en", decompositions=None) -> str:
+    """The page, as text."""
+    import jinja2
+
+    from dsg.output.export import rounded_comparison
+
+    table = rounded_comparison(comparison, lang)
+    record = comparison_provenance(comparison)
+    stamp = stamped(record)
+    dataset = comparison.baseline.dataset
+    sections = [
+        scenario_section(comparison, i, lang, table, decompositions[i] if decompositions else None)
+        for i in range(len(comparison.labels))
+    ]
+    environment = jinja2.Environment(
+        loader=jinja2.PackageLoader("dsg.output", "templates"),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    words = {key: entry[lang] for key, entry in glossary()["report"].items()}
+    columns = {key: entry[lang] for key, entry in glossary()["columns"].items()}
+    # The screen's short headers, on one line each, where a column is narrow.
+    short = {key: entry[lang].replace("\n", " ") for key, entry in glossary()["screen"].items()}
+    return environment.get_template("report.html.j2").render(
+        lang=lang,
+        words=words,
+        columns=columns,
+        short=short,
+        title=name_of("report", "title", lang, baseline=comparison.baseline_label),
+        dataset_title=dataset.title(lang),
+        dataset_name=dataset.name,
+        baseline=comparison.baseline_label,
+        sections=sections,
+        provenance=[
+            (words["dsg_version"], dsg_version()),
+            (words["dataset"], f"{dataset.name} ({str(record.get('sha256', ''))[:12]})"),
+            (words["written"], stamp["written"]),
+            (words["fingerprint"], fingerprint(record)),
+        ],
+        safe_svg=lambda svg: jinja2.filters.Markup(svg),  # dsg's own charts, drawn here
+    )
+
+
+def write_report(comparison, path: str | Path, lang: str = "en", decompositions=None) -> Path:
+    """Write :func:`report_html` to ``path`` (.html), atomically."""
+    raise_if(report_path_problems(path))
+    target = Path(path)
+    text = report_html(comparison, lang, decompositions)
+    with writing(target) as temporary:
+        temporary.write_text(text, encoding="utf-8")
+    return target
