@@ -366,8 +366,7 @@ def build(source: Path, target: Path) -> None:
                     # The status tells `dsg data import-ibas` not to carry the residual into a
                     # dataset whose IBA lines are the official ones.
                     "status": ["calibration residual"] * len(codes),
-                    "note": ["the part of the official SSA that public data cannot rebuild"]
-                    * len(codes),
+                    "note": ["the part of the official SSA that public data cannot rebuild"] * len(codes),
                 }
             ),
             work / "fixed.csv",

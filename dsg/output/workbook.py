@@ -20,7 +20,7 @@ from pathlib import Path
 import polars as pl
 
 from dsg.formula.settle import MONEY_COLUMNS
-from dsg.i18n import name_of
+from dsg.i18n import indicator_label, name_of
 from dsg.output.provenance import fingerprint, flatten, stamped
 
 # Characters Excel refuses in sheet names, and its length limit.
@@ -455,7 +455,8 @@ def comparison_workbook(
         name_of("words", "indicators_sheet", lang),
         indicators,
         numbers,
-        headers=[name_of("columns", c, lang) for c in indicators.columns[:2]] + indicators.columns[2:],
+        headers=[name_of("columns", c, lang) for c in indicators.columns[:2]]
+        + [indicator_label(c, lang) for c in indicators.columns[2:]],
         totals={**{c: float(indicators[c].sum()) for c in numbers}, "council": name_of("words", "wales", lang)},
         freeze_columns=2,
     )
