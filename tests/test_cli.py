@@ -118,7 +118,7 @@ def test_compare_writes_charts_workbook_and_long_table(tmp_path):
     assert table.height == 22
     assert table["council"][0] == "Ynys Môn"
     assert table["difference"].sum() == 3_083_815
-    provenance = json.loads((tmp_path / "c.provenance.json").read_text("utf-8"))
+    provenance = json.loads((tmp_path / "c.datapackage.json").read_text("utf-8"))["dsg_provenance"]
     assert provenance["scenarios"]["1"]["file"] == str(scenario)
     assert len(provenance["scenarios"]["1"]["sha256"]) == 64
     first = (tmp_path / "c.csv").read_bytes()
@@ -184,7 +184,7 @@ def test_grants_list_and_report(tmp_path):
     assert "Merging into Local Bus Grant (2027-28)" in result.output
     assert sorted(p.name for p in out.iterdir()) == sorted(
         [f"{n}.csv" for n in ("dehypothecation", "consolidation", "multiyear", "hypothecation")]
-        + [f"{n}.provenance.json" for n in ("dehypothecation", "consolidation", "multiyear", "hypothecation")]
+        + [f"{n}.datapackage.json" for n in ("dehypothecation", "consolidation", "multiyear", "hypothecation")]
         + ["grants.xlsx"]
     )
     moved = pl.read_csv(out / "dehypothecation.csv")

@@ -297,7 +297,7 @@ def test_exports_are_readable_by_others(toy, tmp_path):
         os.umask(previous)
     assert result.exit_code == 0
     assert (tmp_path / "a.csv").stat().st_mode & 0o777 == 0o644
-    assert (tmp_path / "a.provenance.json").stat().st_mode & 0o777 == 0o644
+    assert (tmp_path / "a.datapackage.json").stat().st_mode & 0o777 == 0o644
 
 
 def test_provenance_notes_cannot_replace_the_content_hash(make_toy):

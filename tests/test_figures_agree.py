@@ -431,7 +431,7 @@ def test_every_years_parameters_are_in_the_provenance(tmp_path):
     assert invoke("run", "--scenario", path, "--out", tmp_path / "p.csv").exit_code == 0
     import json
 
-    record = json.loads((tmp_path / "p.provenance.json").read_text())
+    record = json.loads((tmp_path / "p.datapackage.json").read_text())["dsg_provenance"]
     assert record["years"]["2025-26"]["settlement"]["floor_percent"] == 2.8
     assert record["years"]["2026-27"]["settlement"]["floor_percent"] == 1.0
 

@@ -49,7 +49,8 @@ def assert_complete(target: Path) -> None:
     if target.suffix == ".csv":
         table = pl.read_csv(target)
         assert table.height == COUNCILS and table.columns[0] == "ons_code"
-        assert json.loads(target.with_name(f"{target.stem}.provenance.json").read_text())["dataset"]
+        package = json.loads(target.with_name(f"{target.stem}.datapackage.json").read_text())
+        assert package["dsg_provenance"]["dataset"]
     else:
         sheet = openpyxl.load_workbook(target, read_only=True).worksheets[0]
         assert sum(1 for _ in sheet.iter_rows()) >= COUNCILS + 1
@@ -278,7 +279,7 @@ def test_ctrl_c_at_each_stage_prints_one_line_and_exits_130(tmp_path, where, lan
     ],
 )
 def test_ctrl_c_while_writing_leaves_the_old_file(tmp_path, out, writer):
-    old = {tmp_path / out: "old table", tmp_path / "x.provenance.json": "old provenance"}
+    old = {tmp_path / out: "old table", tmp_path / "x.datapackage.json": "old provenance"}
     for path, text in old.items():
         path.write_text(text)
     result = interrupted_run(tmp_path, f"write:{writer}", "run", "--out", out, "--lang", "cy")
@@ -340,7 +341,7 @@ ORIGINAL_WRITE_BYTES = pathlib.Path.write_bytes
 
 
 def sidecar_full(self, *args, **kwargs):
-    if ".provenance.json." in self.name:
+    if ".datapackage.json." in self.name:
         full_disk()
     return ORIGINAL_WRITE_TEXT(self, *args, **kwargs)
 
@@ -362,7 +363,7 @@ def savefig_full(self, path, *args, **kwargs):
     "name, patch, failing",
     [
         ("a.csv", ("polars", "DataFrame", "write_csv", half_then_full), "a.csv"),
-        ("a.csv", ("pathlib", "Path", "write_text", sidecar_full), "a.provenance.json"),
+        ("a.csv", ("pathlib", "Path", "write_text", sidecar_full), "a.datapackage.json"),
         ("a.parquet", ("pathlib", "Path", "write_bytes", bytes_full), "a.parquet"),
         ("a.xlsx", ("xlsxwriter.workbook", "Workbook", "_store_workbook", store_full), "a.xlsx"),
         ("c.png", ("matplotlib.figure", "Figure", "savefig", savefig_full), "c.png"),
@@ -375,7 +376,7 @@ def test_a_full_disk_is_one_cannot_write_problem(tmp_path, toy, monkeypatch, nam
     module, owner, method, replacement = patch
     old = {tmp_path / name: b"old file"}
     if name.endswith(".csv"):
-        old[tmp_path / "a.provenance.json"] = b"old provenance"
+        old[tmp_path / "a.datapackage.json"] = b"old provenance"
     for path, content in old.items():
         path.write_bytes(content)
     monkeypatch.setattr(getattr(importlib.import_module(module), owner), method, replacement)
@@ -409,13 +410,13 @@ def full_folder(tmp_path):
 @pytest.mark.parametrize(
     "args, failing",
     [
-        (["run", "--out", "a.csv"], "a.provenance.json"),  # the small sidecar fails before the table
+        (["run", "--out", "a.csv"], "a.datapackage.json"),  # the small sidecar fails before the table
         (["run", "--out", "a.parquet"], "a.parquet"),
         (["run", "--out", "a.xlsx"], "a.xlsx"),
         (["compare", "{scenario}", "--decompose", "--out", "c.parquet"], "c.parquet"),
         (["compare", "{scenario}", "--chart", "c.png"], "c.png"),
         # A folder made for the report is taken away again.
-        (["grants", "report", "--scenario", "{grants}", "--out", "r/new"], "r/new/dehypothecation.provenance.json"),
+        (["grants", "report", "--scenario", "{grants}", "--out", "r/new"], "r/new/dehypothecation.datapackage.json"),
     ],
 )
 def test_a_really_full_disk_is_one_cannot_write_problem(tmp_path, full_folder, args, failing):
@@ -433,7 +434,7 @@ def test_a_really_full_disk_is_one_cannot_write_problem(tmp_path, full_folder, a
 
 def test_a_name_near_the_limit_is_written_and_one_past_it_refused(tmp_path):
     """A temporary file's name is longer than its target's: it is cut short, so a name of
-    250 bytes (the limit is 255) is written; a CSV whose provenance file's name would pass
+    250 bytes (the limit is 255) is written; a CSV whose data package's name would pass
     the limit is refused before any work, naming both lengths."""
     near = "é" * 122 + ".xlsx"  # 249 bytes in UTF-8
     result = invoke("run", "--out", near, cwd=tmp_path)
@@ -441,12 +442,12 @@ def test_a_name_near_the_limit_is_written_and_one_past_it_refused(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == [near]
     assert_complete(tmp_path / near)
     (tmp_path / near).unlink()
-    past = "a" * 245 + ".csv"  # a.provenance.json would be 261 bytes
+    past = "a" * 245 + ".csv"  # a.datapackage.json would be 262 bytes
     result = invoke("run", "--out", past, cwd=tmp_path)
     assert result.exit_code == 2
     assert result.stderr.splitlines()[1:] == [
-        f"  {past}: cannot write a file whose name, or a folder's on its path, is 261 bytes long "
-        "(with its provenance file's, if any); at most 255"
+        f"  {past}: cannot write a file whose name, or a folder's on its path, is 262 bytes long "
+        "(with its data package's, if any); at most 255"
     ]
     assert list(tmp_path.iterdir()) == []
 

@@ -2,7 +2,8 @@
 
 Money leaves dsg in whole pounds, each column rounded by largest remainder so that the
 council rows add up exactly to the rounded Wales total (SPEC §4). A CSV gets a provenance
-sidecar (``name.provenance.json``), Parquet carries it in its metadata, XLSX on a sheet.
+Frictionless Data Package beside it (``name.datapackage.json``: types, units, licence,
+sources and provenance), Parquet carries the provenance in its metadata, XLSX on a sheet.
 Files written together (a CSV and its sidecar, a grant report's five files) land together
 or not at all.
 """
@@ -22,6 +23,7 @@ from dsg.errors import Problem, raise_if
 from dsg.formula.settle import ALLOCATION_COLUMNS, MONEY_COLUMNS, Allocation
 from dsg.i18n import name_of
 from dsg.output import workbook
+from dsg.output.datapackage import data_package
 from dsg.output.files import (
     GRANT_REPORT_FILES,
     GRANT_TABLES,
@@ -51,7 +53,7 @@ def rounded_table(allocation: Allocation, lang: str = "en") -> pl.DataFrame:
 
 
 def write_table(table: pl.DataFrame, record: dict, target: Path) -> None:
-    """A CSV (with its provenance sidecar) or a Parquet file (provenance in its metadata)."""
+    """A CSV (with its data package) or a Parquet file (provenance in its metadata)."""
     with ExitStack() as files:
         write_table_into(files, table, record, target)
 
@@ -76,7 +78,7 @@ def spreadsheet_safe(table: pl.DataFrame) -> pl.DataFrame:
 
 
 def write_table_into(files: ExitStack, table: pl.DataFrame, record: dict, target: Path) -> None:
-    """Write a table (and a CSV's sidecar) to temporary files that replace the real ones only
+    """Write a table (and a CSV's data package) to temporary files that replace the real ones only
     when ``files`` closes without error."""
     if target.suffix.lower() != ".csv":
         metadata = {"dsg_provenance": json.dumps(stamped(record), sort_keys=True, default=str)}
@@ -86,9 +88,10 @@ def write_table_into(files: ExitStack, table: pl.DataFrame, record: dict, target
         table.write_parquet(buffer, metadata=metadata)
         files.enter_context(writing(target)).write_bytes(buffer.getvalue())
         return
-    # The sidecar holds the date; the CSV itself stays byte-identical for the same inputs.
+    # The data package holds the date; the CSV itself stays byte-identical for the same inputs.
     spreadsheet_safe(table).write_csv(files.enter_context(writing(target)))
-    text = json.dumps(stamped(record), indent=2, sort_keys=True, default=str) + "\n"
+    descriptor = data_package(table, json.loads(json.dumps(stamped(record), default=str)), target)
+    text = json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n"
     files.enter_context(writing(sidecar_path(target))).write_text(text, encoding="utf-8")
 
 
@@ -284,7 +287,7 @@ def grant_report_problems(directory: str | Path) -> list[Problem]:
 
 def write_grant_report(report, directory: str | Path, lang: str = "en") -> list[Path]:
     """dehypothecation.csv, consolidation.csv, multiyear.csv and hypothecation.csv (each
-    with its provenance sidecar), and grants.xlsx holding all of them."""
+    with its data package), and grants.xlsx holding all of them."""
     raise_if(grant_report_problems(directory))
     folder = Path(directory)
     tables = grant_tables(report, lang)

@@ -234,8 +234,8 @@ def writing(target: Path):
 
 
 def sidecar_path(target: Path) -> Path:
-    """The provenance file beside a CSV: ``name.provenance.json``."""
-    return target.with_name(f"{target.stem}.provenance.json")
+    """The Frictionless Data Package beside a CSV: ``name.datapackage.json``."""
+    return target.with_name(f"{target.stem}.datapackage.json")
 
 
 def dataset_folder_problems(path: str | Path, inputs=()) -> list[Problem]:
