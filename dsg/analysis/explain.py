@@ -152,17 +152,7 @@ class ExplainedChange:
 
 
 # The steps shown before and after: what moves a council's AEF.
-CHANGE_STEPS = (
-    "iba_total",
-    "fixed",
-    "ssa",
-    "assumed_council_tax",
-    "aef_formula",
-    "floor_topup",
-    "cap_reduction",
-    "self_funding",
-    "aef",
-)
+CHANGE_STEPS = ("iba_total", "fixed", *kernels.FIELDS[: kernels.FIELD["aef"] + 1])
 
 
 def side_by_side(before: pl.DataFrame, after: pl.DataFrame, key: str, value: str, keep=(), absent=0.0) -> pl.DataFrame:

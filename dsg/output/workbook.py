@@ -484,13 +484,20 @@ GRANT_KINDS = dict.fromkeys(
     "money",
 ) | dict.fromkeys(("pct_change", "level_before", "level_after"), "pct")
 
+
+def share_of(totals: dict, grants: str, aef: str) -> float | None:
+    """The Wales share of external funding that is hypothecated, in %."""
+    whole = totals[aef] + totals[grants]
+    return 100.0 * totals[grants] / whole if whole else None
+
+
 # How each grant table's Wales row works out its percentages from the Wales totals.
 GRANT_RATIOS: dict[str, dict[str, Callable[[dict], float | None]]] = {
     "consolidation": {"pct_change": percent_of("change", "old")},
     "multiyear": {"pct_change": percent_of("change", "base_aef")},
     "hypothecation": {
-        "level_before": lambda t: 100.0 * t["grants_before"] / (t["aef_before"] + t["grants_before"]),
-        "level_after": lambda t: 100.0 * t["grants_after"] / (t["aef_after"] + t["grants_after"]),
+        "level_before": lambda t: share_of(t, "grants_before", "aef_before"),
+        "level_after": lambda t: share_of(t, "grants_after", "aef_after"),
     },
 }
 # Each table is cut into one sheet per group of these columns (a year, a grant), so that every
