@@ -451,8 +451,9 @@ Examples:
     help="A council to draw in colour on the chart (repeat for more; any name or code); the rest are grey.",
 )
 @click.option("--out", type=click.Path(), default=None, help="Write the council x step table (.csv, .parquet, .xlsx).")
+@format_option
 @reports_input_errors
-def sweep(data, scenario, lang, service, indicator, start, stop, steps, chart, highlight, out):
+def sweep(data, scenario, lang, service, indicator, start, stop, steps, chart, highlight, out, fmt):
     """Move one weight step by step; the service's other weights rescale to keep the sum at 1.
 
     Shows each council's % change at every step, so you see how far a weight can move
@@ -475,12 +476,18 @@ def sweep(data, scenario, lang, service, indicator, start, stop, steps, chart, h
     from dsg.output.screen import print_wide, sweep_frame, sweep_table
 
     result = run_sweep(dataset, service, indicator, start, stop, steps)
-    print_wide(sweep_table(result, lang), lang=lang)
+    if fmt != "table":
+        from dsg.output.export import rounded_frame
+
+        frame = sweep_frame(result, lang)
+        say_table(rounded_frame(frame, dict.fromkeys(frame.columns[1:], "pct")), fmt)
+    else:
+        print_wide(sweep_table(result, lang), lang=lang)
     if chart is not None:
         from dsg.output.charts import sweep_chart
 
         lit = list(dict.fromkeys(council_index(dataset, c) for c in highlight))
-        say_written(sweep_chart(result, chart, lang, lit), lang)
+        say_written(sweep_chart(result, chart, lang, lit), lang, fmt)
     if out is not None:
         from dsg.output.export import write_frame
 
@@ -490,7 +497,7 @@ def sweep(data, scenario, lang, service, indicator, start, stop, steps, chart, h
         from dsg.analysis.caveats import caveat_summary
 
         caveat = caveat_summary(result.dataset, lang)
-        say_written(write_frame(frame, out, record, lang, dict.fromkeys(weights, "pct"), weights, caveat), lang)
+        say_written(write_frame(frame, out, record, lang, dict.fromkeys(weights, "pct"), weights, caveat), lang, fmt)
 
 
 @main.command(
@@ -520,8 +527,9 @@ Examples:
     "--indicator-noise", type=float, default=0.0, show_default=True, help="Random +/- % on every indicator value."
 )
 @click.option("--out", type=click.Path(), default=None, help="Write the per-council summary (.csv, .parquet, .xlsx).")
+@format_option
 @reports_input_errors
-def montecarlo(data, scenario, lang, samples, seed, concentration, indicator_noise, out):
+def montecarlo(data, scenario, lang, samples, seed, concentration, indicator_noise, out, fmt):
     """Settle many random formulas around the current one: which councils are fragile?
 
     Each service's weights are drawn from a Dirichlet distribution centred on its own weights;
@@ -539,16 +547,21 @@ def montecarlo(data, scenario, lang, samples, seed, concentration, indicator_noi
 
     with progress_bar(name_of("words", "progress", lang), samples) as advance:
         result = run_montecarlo(dataset, samples, seed, concentration, indicator_noise, progress=advance)
-    print_wide(montecarlo_table(result, lang), lang=lang)
+    frame = montecarlo_frame(result, lang)
+    kinds = {c: "fraction" if c == "probability_on_floor" else "pct" for c in frame.columns[2:]}
+    if fmt != "table":
+        from dsg.output.export import rounded_frame
+
+        say_table(rounded_frame(frame, kinds), fmt)
+    else:
+        print_wide(montecarlo_table(result, lang), lang=lang)
     if out is not None:
         from dsg.output.export import write_frame
 
         record = montecarlo_provenance(result)
-        frame = montecarlo_frame(result, lang)
-        kinds = {c: "fraction" if c == "probability_on_floor" else "pct" for c in frame.columns[2:]}
         from dsg.analysis.caveats import caveat_summary
 
-        say_written(write_frame(frame, out, record, lang, kinds, caveat=caveat_summary(dataset, lang)), lang)
+        say_written(write_frame(frame, out, record, lang, kinds, caveat=caveat_summary(dataset, lang)), lang, fmt)
 
 
 @main.command(

@@ -60,3 +60,11 @@ def test_into_a_pipe_the_table_keeps_every_column():
     result = invoke("run")
     header = " ".join(line for line in result.stdout.splitlines() if line.startswith("┃"))
     assert "NDR" in header and "RSG" in header and "Left out" not in result.stdout
+
+
+def test_montecarlo_and_sweep_send_their_tables_down_a_pipe(tmp_path):
+    piped = invoke("montecarlo", "--samples", "300", "--format", "csv", "--out", tmp_path / "m.csv")
+    assert piped.stdout == (tmp_path / "m.csv").read_text(encoding="utf-8")
+    sweep = ["sweep", "--service", "School Services", "--indicator", "population", "--from", "0.5", "--to", "0.9"]
+    rows = json.loads(invoke(*sweep, "--steps", "3", "--format", "json").stdout)
+    assert len(rows) == 22 and set(rows[0]) == {"council", "0.5", "0.7", "0.9"}

@@ -42,7 +42,7 @@ CAUSE_COLOURS = {
     "ndr": "#44AA99",
     "floor_cap": "#D55E00",
 }
-GAIN, LOSS, FLOORED, OTHERS = "#0072B2", "#D55E00", "#999999", "#C8C8C8"
+GAIN, LOSS, FLOORED, OTHERS, TOTAL = "#0072B2", "#D55E00", "#999999", "#C8C8C8", "#444444"
 # Councils highlighted on a sweep: Okabe and Ito's colours that read on white (no yellow);
 # beyond seven, matplotlib's tab20.
 HIGHLIGHTS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000")
@@ -89,7 +89,11 @@ def caption(figure, dataset, lang: str, comparing: str = "", grants: bool = Fals
     if caveat:
         lines.append(caveat)
     text = "\n".join(textwrap.fill(line, 150) for line in lines)
-    figure.text(0.0, -0.01, text, ha="left", va="top", fontsize=6.5, color="#333333", transform=figure.transFigure)
+    # Under everything already drawn (rotated tick labels, a legend below the axes), so that
+    # nothing overlaps it; the saved image grows to hold it.
+    box = figure.get_tightbbox(figure.canvas.get_renderer())
+    left, bottom = box.x0 / figure.get_figwidth(), box.y0 / figure.get_figheight()
+    figure.text(left, bottom - 0.02, text, ha="left", va="top", fontsize=6.5, color="#333333")
 
 
 def against(scenario: str, baseline: str, lang: str) -> str:
@@ -222,7 +226,7 @@ def waterfall_chart(explanation, path: str | Path, lang: str = "en") -> Path:
     top = 0.0
     for x, (_name, value, kind) in enumerate(bars):
         if kind == "total":
-            bottom, height, colour = 0.0, value, "#444444"
+            bottom, height, colour = 0.0, value, TOTAL
             running = value
         else:
             bottom, height = running, value
@@ -244,6 +248,12 @@ def waterfall_chart(explanation, path: str | Path, lang: str = "en") -> Path:
     axes.set_ylabel(name_of("words", "chart_waterfall_axis", lang))
     axes.set_title(name_of("words", "explain_title", lang, council=explanation.name(lang)))
     axes.grid(axis="y", alpha=0.3)
+    handles = [
+        Patch(color=GAIN, label=name_of("words", "chart_adds", lang)),
+        Patch(color=LOSS, label=name_of("words", "chart_takes_away", lang)),
+        Patch(color=TOTAL, label=name_of("words", "chart_subtotal", lang)),
+    ]
+    axes.legend(handles=handles, loc="upper right", fontsize=8)
     caption(figure, dataset, lang)
     return save(figure, path)
 

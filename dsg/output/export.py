@@ -303,6 +303,13 @@ def write_grant_report(report, directory: str | Path, lang: str = "en") -> list[
     return written
 
 
+def rounded_frame(frame: pl.DataFrame, kinds: dict | None) -> pl.DataFrame:
+    """A result table as CSV and Parquet carry it: percentages to PCT_DECIMALS, as in every
+    table (2.8, not 2.8000000000000003)."""
+    percent = [c for c, kind in (kinds or {}).items() if kind == "pct" and c in frame.columns]
+    return frame.with_columns(pl.col(percent).round(PCT_DECIMALS))
+
+
 def write_frame(
     frame: pl.DataFrame,
     path: str | Path,
@@ -318,9 +325,7 @@ def write_frame(
     raise_if(output_path_problems(path))
     target = Path(path)
     if target.suffix.lower() != ".xlsx":
-        # Percentages to PCT_DECIMALS, as in every table: 2.8, not 2.8000000000000003.
-        percent = [c for c, kind in (kinds or {}).items() if kind == "pct" and c in frame.columns]
-        write_table(frame.with_columns(pl.col(percent).round(PCT_DECIMALS)), record, target)
+        write_table(rounded_frame(frame, kinds), record, target)
         return target
     with writing(target) as temporary:
         workbook.frame_workbook(temporary, lang, frame, kinds or {}, record, values, caveat)
