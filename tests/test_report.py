@@ -112,3 +112,18 @@ def test_chromium_renders_the_page(page, tmp_path):
     pdf = chromium("--no-pdf-header-footer", "--print-to-pdf=page.pdf", url, cwd=tmp_path)
     assert pdf.returncode == 0 and (tmp_path / "page.pdf").read_bytes()[:4] == b"%PDF"
     assert np.isfinite(pixels).all()
+
+
+def test_a_grant_scenario_is_reported_on_the_net_change(tmp_path):
+    out = tmp_path / "g.html"
+    result = CliRunner().invoke(
+        main, ["report", str(EXAMPLES / "grants.toml"), "--out", str(out)], env={"DSG_LANG": ""}
+    )
+    assert result.exit_code == 0, result.output
+    text = out.read_text(encoding="utf-8")
+    # The Housing Support Grant (£166,763,000) moves into AEF; the bus grants are cut: AEF
+    # rises by the grant, and the net difference is the bus grants' cut, -£1,706,667 in the
+    # first year (tests/cases/README.md: 64,000,000 to 62,293,333).
+    assert "+£166,763,000" in text and "-£1,706,667" in text
+    assert "counted on the net difference" in text
+    html5lib.HTMLParser(strict=True).parse(out.read_bytes())

@@ -61,6 +61,8 @@ def scenario_section(comparison, index: int, lang: str, table: pl.DataFrame, dec
             "per_band_d": per_unit(r["difference_per_band_d"]),
             "on_floor": bool(on_floor(r["floor_topup"])),
             "loss": r["difference"] < 0,
+            "net": money(r["net_difference"]),
+            "net_loss": r["net_difference"] < 0,
         }
         for r in rows.iter_rows(named=True)
     ]
@@ -77,16 +79,24 @@ def scenario_section(comparison, index: int, lang: str, table: pl.DataFrame, dec
                 name_of("columns", "floor_cost", lang),
                 f"{pounds(summary['floor_cost'])}: {name_of('words', f'report_floor_paid_{funding}', lang)}",
             ),
+            *(
+                [(name_of("columns", "net_difference", lang), signed_pounds(summary["net_difference"]))]
+                if comparison.moves_grants
+                else []
+            ),
             (name_of("columns", "gaining", lang), str(summary["gaining"])),
             (name_of("columns", "losing", lang), str(summary["losing"])),
             (name_of("columns", "on_floor", lang), str(summary["on_floor"])),
         ],
         "councils": councils,
+        # A scenario that moves grants is judged on the net change, AEF and grants together.
+        "net": comparison.moves_grants,
         "wales": {
             "aef_baseline": money(float(rows["aef_baseline"].sum())),
             "aef": money(float(rows["aef"].sum())),
             "difference": money(float(rows["difference"].sum())),
             "pct": percent(summary["pct_difference"]),
+            "net": money(float(rows["net_difference"].sum())),
         },
         "regions": [
             {
