@@ -911,8 +911,8 @@ def report(sides, baseline, data, decompose, out, lang):
     from dsg import pipeline
 
     inputs = [p for p in (baseline, data, *sides) if p is not None and p != "default" and Path(p).exists()]
-    raise_if(overwrite_problems([out], inputs))
-    say_written(pipeline.report(out, list(sides), baseline, data, decompose, lang), lang)
+    clashes = overwrite_problems([out], inputs)
+    say_written(pipeline.report(out, list(sides), baseline, data, decompose, lang, clashes), lang)
 
 
 @main.command(

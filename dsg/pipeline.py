@@ -469,12 +469,14 @@ def report(
     data: str | Path | None = None,
     decompose: bool = False,
     lang: str = "en",
+    problems: list[Problem] | None = None,
 ) -> Path:
     """Compare ``sides`` with ``baseline`` (as ``compare``) and write the report page to
-    ``out`` (``dsg report``). Every problem of the inputs and of ``out`` is raised at once."""
+    ``out`` (``dsg report``). Every problem of the inputs, of ``out`` and the caller's
+    ``problems`` is raised at once."""
     from dsg.output.report import report_path_problems, write_report
 
-    comparison = compare(sides, baseline, data, report_path_problems(out))
+    comparison = compare(sides, baseline, data, report_path_problems(out) + list(problems or []))
     parts = None
     if decompose:
         from dsg.analysis.decompose import decompose_comparison

@@ -183,7 +183,7 @@ def test_a_missing_file_gets_the_nearest_name_in_its_folder(tmp_path, toy):
     nothing_near = CliRunner().invoke(
         main, ["run", "--scenario", str(tmp_path / "zzzzzzzz.toml")], env={"DSG_LANG": ""}
     )
-    assert nothing_near.output.rstrip().endswith("zzzzzzzz.toml: required file is missing")
+    assert nothing_near.output.rstrip().endswith("nope.toml: required file is missing")
 
 
 def test_a_misspelt_key_gets_did_you_mean(tmp_path):

@@ -56,13 +56,18 @@ def not_regular(mode: int) -> str:
 
 
 def nearest_names(path: Path) -> list[str]:
-    """The names in ``path``'s folder nearest its own, for "did you mean" (none if the folder
-    cannot be listed)."""
+    """The names in ``path``'s folder nearest its own, for "did you mean": among those with
+    the same extension, by the part before it (so that every ``.toml`` is not near every
+    other); none if the folder cannot be listed."""
     try:
         names = [entry.name for entry in os.scandir(path.parent or Path("."))]
     except OSError:
         return []
-    return suggestions(path.name, {name: (name,) for name in names if not name.startswith(".")})
+    suffix = path.suffix.lower()
+    alike = {
+        name: (Path(name).stem,) for name in names if not name.startswith(".") and Path(name).suffix.lower() == suffix
+    }
+    return suggestions(path.stem, alike)
 
 
 def missing(path: Path, label: str, code: str) -> Problem:
