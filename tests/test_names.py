@@ -180,9 +180,10 @@ def test_a_missing_file_gets_the_nearest_name_in_its_folder(tmp_path, toy):
     assert f"{toy}/weights.csv: required file is missing; did you mean weight.csv?" in result.output
     result = CliRunner().invoke(main, ["run", "--data", str(toy).upper() + "X"], env={"DSG_LANG": "cy"})
     assert result.exit_code == 2 and "nid cyfeiriadur set ddata" in result.output
-    nothing_near = CliRunner().invoke(
-        main, ["run", "--scenario", str(tmp_path / "zzzzzzzz.toml")], env={"DSG_LANG": ""}
-    )
+    # Only the names before the extension are compared: every .toml is not near every other.
+    for name in ("k.toml", "s2.toml", "w.toml"):
+        (tmp_path / name).write_text('name = "x"\n', encoding="utf-8")
+    nothing_near = CliRunner().invoke(main, ["run", "--scenario", str(tmp_path / "nope.toml")], env={"DSG_LANG": ""})
     assert nothing_near.output.rstrip().endswith("nope.toml: required file is missing")
 
 
