@@ -64,7 +64,7 @@ def nearest_names(path: Path) -> list[str]:
     except OSError:
         return []
     suffix = path.suffix.lower()
-    alike = {
+    alike: dict[str, tuple[str, ...]] = {
         name: (Path(name).stem,) for name in names if not name.startswith(".") and Path(name).suffix.lower() == suffix
     }
     return suggestions(path.stem, alike)
