@@ -16,7 +16,7 @@ import numpy as np
 import polars as pl
 
 from dsg.errors import Problem
-from dsg.formula.arrays import indicator_values, per_unit, population_values, service_ibas, to_inputs
+from dsg.formula.arrays import per_unit, service_ibas, to_inputs, unit_counts
 from dsg.formula.dataset import Dataset
 from dsg.formula.params import CHANGE_POUNDS, on_floor
 from dsg.formula.settle import Allocation
@@ -84,14 +84,14 @@ class Comparison:
         base = self.baseline.councils
         dataset = self.baseline.dataset
         grants_baseline = council_grants(dataset)
-        heads = population_values(dataset)
-        band_d = indicator_values(dataset, dataset.settlement.taxbase_indicator)
+        counts = unit_counts(dataset)
         frames = []
         for label, allocation in zip(self.labels, self.scenarios):
             scenario = allocation.councils
             difference = scenario["aef"].to_numpy() - base["aef"].to_numpy()
             grants = council_grants(allocation.dataset)
-            per_head, per_band_d = per_unit(difference, heads), per_unit(difference, band_d)
+            per_head = per_unit(difference, counts.get("per_head"))
+            per_band_d = per_unit(difference, counts["per_band_d"])
             frames.append(
                 pl.DataFrame(
                     {

@@ -62,6 +62,18 @@ def population_values(dataset: Dataset) -> np.ndarray | None:
     return indicator_values(dataset, indicator) if indicator is not None else None
 
 
+def unit_counts(dataset: Dataset) -> dict[str, np.ndarray]:
+    """What a per-unit figure divides by, council by council, by the suffix of its column:
+    residents (``per_head``, when the dataset names a population indicator) and Band D
+    equivalent dwellings (``per_band_d``, the tax base)."""
+    counts = {}
+    heads = population_values(dataset)
+    if heads is not None:
+        counts["per_head"] = heads
+    counts["per_band_d"] = indicator_values(dataset, dataset.settlement.taxbase_indicator)
+    return counts
+
+
 def per_unit(amounts, units) -> np.ndarray:
     """``amounts`` per person or per Band D dwelling (``units``), NaN where there is less than
     one unit or none is known: a tiny denominator gives a huge figure, not a useful one."""

@@ -245,15 +245,13 @@ def write_comparison(comparison, path: str | Path, lang: str = "en", decompositi
 
 def wales_per_unit(comparison, table: pl.DataFrame) -> dict:
     """The Wales difference per head and per Band D dwelling (the Wales totals divided)."""
-    from dsg.formula.arrays import indicator_values, per_unit, population_values
+    from dsg.formula.arrays import per_unit, unit_counts
 
-    dataset = comparison.baseline.dataset
-    heads = population_values(dataset)
-    band_d = indicator_values(dataset, dataset.settlement.taxbase_indicator)
     difference = float(table["difference"].sum())
-    figures = {"difference_per_band_d": float(per_unit(difference, band_d.sum()))}
-    if heads is not None:
-        figures["difference_per_head"] = float(per_unit(difference, heads.sum()))
+    figures = {
+        f"difference_{unit}": float(per_unit(difference, count.sum()))
+        for unit, count in unit_counts(comparison.baseline.dataset).items()
+    }
     return {k: round(v, 2) for k, v in figures.items() if v == v}
 
 

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from dsg.analysis.caveats import MARK, caveat_lines, caveats
-from dsg.formula.arrays import indicator_values, per_unit, population_values
+from dsg.formula.arrays import per_unit, unit_counts
 from dsg.formula.settle import ALLOCATION_COLUMNS, MONEY_COLUMNS, Allocation
 from dsg.i18n import has_name, indicator_label, message, name_of
 from dsg.output.formats import (
@@ -45,19 +45,19 @@ def screen_columns(allocation: Allocation) -> tuple[str, ...]:
     return tuple(c for c in SCREEN_COLUMNS if c not in hidden)
 
 
-def per_head_columns(dataset, amounts: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], dict[str, str]]:
-    """£ per head (when the dataset names a population indicator) and £ per Band D dwelling
-    of some amounts, by column name ``<name>_per_head`` / ``<name>_per_band_d``, with Wales
-    figures for a footer (the Wales total over the Wales population or tax base)."""
-    heads = population_values(dataset)
-    band_d = indicator_values(dataset, dataset.settlement.taxbase_indicator)
+def per_unit_columns(
+    dataset, wanted: dict[str, tuple[np.ndarray, str]]
+) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """Per-unit figures by column: ``wanted`` maps each column to its amounts and the unit
+    they are divided by (``per_head`` or ``per_band_d``, dsg.formula.arrays.unit_counts); a
+    column whose unit the dataset lacks (no population indicator) is left out. Also the Wales
+    figures for a footer: the Wales total over the Wales count."""
+    counts = unit_counts(dataset)
     columns, footer = {}, {}
-    for name, values in amounts.items():
-        for suffix, units in (("per_head", heads), ("per_band_d", band_d)):
-            if units is None:
-                continue
-            columns[f"{name}_{suffix}"] = per_unit(values, units)
-            footer[f"{name}_{suffix}"] = SCREEN["pounds2"](float(per_unit(values.sum(), units.sum())))
+    for column, (values, unit) in wanted.items():
+        if unit in counts:
+            columns[column] = per_unit(values, counts[unit])
+            footer[column] = SCREEN["pounds2"](float(per_unit(values.sum(), counts[unit].sum())))
     return columns, footer
 
 
@@ -94,12 +94,15 @@ def allocation_table(allocation: Allocation, lang: str = "en") -> Table:
         "change_per_head",
         "base_aef",
     )
-    extra, extra_footer = per_head_columns(
+    aef, change = allocation.councils["aef"].to_numpy(), allocation.councils["change"].to_numpy()
+    extra, extra_footer = per_unit_columns(
         allocation.dataset,
-        {"aef": allocation.councils["aef"].to_numpy(), "change": allocation.councils["change"].to_numpy()},
+        {
+            "aef_per_head": (aef, "per_head"),
+            "change_per_head": (change, "per_head"),
+            "change_per_band_d": (change, "per_band_d"),
+        },
     )
-    extra.pop("aef_per_band_d")
-    extra_footer.pop("aef_per_band_d")
     shown = shown.with_columns(pl.Series(name, values).fill_nan(None) for name, values in extra.items())
     footer.update(extra_footer)
     return frame_table(
@@ -285,15 +288,18 @@ def comparison_tables(comparison, lang: str = "en", sort: str = "order", by_regi
                 ("grants", "thousands"),
                 ("net_difference", "thousands"),
             ]
-        per_unit_columns = []
+        shown_units: list[str] = []
         if not by_region:
             # The change per head and per Band D dwelling, in £, before the change in rank (the
             # rows carry them; the Wales figures are worked here, whatever the row order).
-            _, extra_footer = per_head_columns(
-                comparison.baseline.dataset, {"difference": frame["difference"].to_numpy()}
-            )
-            per_unit_columns = [c for c in ("difference_per_head", "difference_per_band_d") if c in extra_footer]
-            columns[-1:-1] = [(c, "pounds2") for c in per_unit_columns]
+            difference = frame["difference"].to_numpy()
+            wanted = {
+                "difference_per_head": (difference, "per_head"),
+                "difference_per_band_d": (difference, "per_band_d"),
+            }
+            _, extra_footer = per_unit_columns(comparison.baseline.dataset, wanted)
+            shown_units = list(extra_footer)
+            columns[-1:-1] = [(c, "pounds2") for c in shown_units]
             footer.update(extra_footer)
         # Each money column in £ thousand, rounded so that the rows add up to the Wales row.
         money = [c for c, kind in columns if kind == "thousands"]
@@ -301,7 +307,7 @@ def comparison_tables(comparison, lang: str = "en", sort: str = "order", by_regi
         footer.update({c: thousands(float(frame[c].sum())) for c in money})
         # The screen's short headers; the full ones are in exports.
         headed = [(c, name_of("screen" if has_name("screen", c) else "columns", c, lang), kind) for c, kind in columns]
-        caption = name_of("words", "pounds_thousand_per_head" if per_unit_columns else "pounds_thousand", lang)
+        caption = name_of("words", "pounds_thousand_per_head" if shown_units else "pounds_thousand", lang)
         drop_first = (
             "grants_baseline",
             "grants",
