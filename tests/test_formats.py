@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dsg.output.formats import compact_pounds, pounds, setting
+from dsg.output.formats import compact_pounds, pounds, setting, signed_figure
 
 
 @pytest.mark.parametrize(
@@ -30,3 +30,14 @@ def test_compact_pounds(value, text):
 
 def test_a_loss_puts_the_sign_before_the_pound():
     assert pounds(-2_466_365) == "-£2,466,365"
+
+
+def test_a_signed_figure_keeps_its_sign_and_says_nothing_for_no_figure():
+    assert [signed_figure(v) for v in (2.7163, -25.7449, 0.0, None, float("nan"))] == [
+        "+2.72",
+        "-25.74",
+        "+0.00",
+        "",
+        "",
+    ]
+    assert signed_figure(1234.5, 0) == "+1,234"

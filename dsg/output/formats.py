@@ -33,6 +33,11 @@ def signed_pounds(value: float) -> str:
     return f"-£{-whole:,.0f}" if whole < 0 else f"+£{whole:,.0f}"
 
 
+def signed_figure(value: float | None, decimals: int = 2) -> str:
+    """A change with its sign, to ``decimals``: +2.72, -25.74; empty for no figure."""
+    return "" if value is None or value != value else f"{value:+,.{decimals}f}"
+
+
 def band_d(value: float) -> str:
     return f"£{value:,.2f}"
 

@@ -18,7 +18,7 @@ from dsg.errors import raise_if
 from dsg.formula.params import on_floor
 from dsg.i18n import glossary, name_of
 from dsg.output.files import output_path_problems, writing
-from dsg.output.formats import compact_pounds, pounds, signed_pounds
+from dsg.output.formats import SCREEN, compact_pounds, pounds, signed_figure, signed_pounds
 from dsg.output.provenance import comparison_provenance, dsg_version, fingerprint, stamped
 
 REPORT_FORMATS = (".html", ".htm")
@@ -28,23 +28,18 @@ def report_path_problems(path: str | Path):
     return output_path_problems(path, REPORT_FORMATS)
 
 
-def money(value: float) -> str:
-    return f"{round(value):,}" if value == value else ""
+# The page's cells: whole pounds as on screen, and signed figures (+2.72, -25.74).
+money = SCREEN["pounds"]
 
 
-def percent(value: float) -> str:
-    return f"{value:+.2f}" if value == value else ""
-
-
-def per_unit(value) -> str:
-    return "" if value is None else f"{value:+,.2f}"
-
-
-def scenario_section(comparison, index: int, lang: str, table: pl.DataFrame, decomposition) -> dict:
-    """The figures of one scenario's part of the page, formatted for reading."""
+def scenario_section(
+    comparison, index: int, lang: str, table: pl.DataFrame, summary: dict, regions: pl.DataFrame, decomposition
+) -> dict:
+    """The figures of one scenario's part of the page, formatted for reading: ``table`` is
+    the rounded long table, ``summary`` the scenario's Wales summary and ``regions`` the
+    totals by region of every scenario."""
     from dsg.output.charts import decomposition_figure, difference_figure, svg_markup
 
-    summary = comparison.wales_summary(lang)[index]
     label = comparison.labels[index]
     allocation = comparison.scenarios[index]
     rows = table.filter(pl.col("scenario") == label)
@@ -56,9 +51,9 @@ def scenario_section(comparison, index: int, lang: str, table: pl.DataFrame, dec
             "aef_baseline": money(r["aef_baseline"]),
             "aef": money(r["aef"]),
             "difference": money(r["difference"]),
-            "pct": percent(r["pct_difference"]),
-            "per_head": per_unit(r["difference_per_head"]),
-            "per_band_d": per_unit(r["difference_per_band_d"]),
+            "pct": signed_figure(r["pct_difference"]),
+            "per_head": signed_figure(r["difference_per_head"]),
+            "per_band_d": signed_figure(r["difference_per_band_d"]),
             "on_floor": bool(on_floor(r["floor_topup"])),
             "loss": r["difference"] < 0,
             "net": money(r["net_difference"]),
@@ -66,7 +61,7 @@ def scenario_section(comparison, index: int, lang: str, table: pl.DataFrame, dec
         }
         for r in rows.iter_rows(named=True)
     ]
-    regions = comparison.by_region(lang).filter(pl.col("scenario") == label)
+    regions = regions.filter(pl.col("scenario") == label)
     section = {
         "label": label,
         "headline": [
@@ -95,7 +90,7 @@ def scenario_section(comparison, index: int, lang: str, table: pl.DataFrame, dec
             "aef_baseline": money(float(rows["aef_baseline"].sum())),
             "aef": money(float(rows["aef"].sum())),
             "difference": money(float(rows["difference"].sum())),
-            "pct": percent(summary["pct_difference"]),
+            "pct": signed_figure(summary["pct_difference"]),
             "net": money(float(rows["net_difference"].sum())),
         },
         "regions": [
@@ -105,7 +100,7 @@ def scenario_section(comparison, index: int, lang: str, table: pl.DataFrame, dec
                 "aef_baseline": money(r["aef_baseline"]),
                 "aef": money(r["aef"]),
                 "difference": money(r["difference"]),
-                "pct": percent(r["pct_difference"]),
+                "pct": signed_figure(r["pct_difference"]),
             }
             for r in regions.iter_rows(named=True)
         ],
@@ -140,8 +135,11 @@ def report_html(comparison, lang: str = "en", decompositions=None) -> str:
     record = comparison_provenance(comparison)
     stamp = stamped(record)
     dataset = comparison.baseline.dataset
+    summaries, regions = comparison.wales_summary(lang), comparison.by_region(lang)
     sections = [
-        scenario_section(comparison, i, lang, table, decompositions[i] if decompositions else None)
+        scenario_section(
+            comparison, i, lang, table, summaries[i], regions, decompositions[i] if decompositions else None
+        )
         for i in range(len(comparison.labels))
     ]
     environment = jinja2.Environment(
