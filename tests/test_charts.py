@@ -65,3 +65,9 @@ def test_the_sweep_highlights_councils_and_marks_the_current_weight(tmp_path):
     assert (
         refused.exit_code == 2 and "--highlight: no council is called 'Cardif'; did you mean Cardiff?" in refused.output
     )
+
+
+def test_the_same_inputs_draw_the_same_svg(tmp_path):
+    for name in ("a.svg", "b.svg"):
+        invoke("compare", EXAMPLES / "floor-3.5.toml", "--chart", tmp_path / name)
+    assert (tmp_path / "a.svg").read_bytes() == (tmp_path / "b.svg").read_bytes()

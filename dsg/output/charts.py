@@ -28,6 +28,8 @@ from dsg.output.screen import decomposition_title
 # translated; PDF embeds its fonts as TrueType.
 matplotlib.rcParams["svg.fonttype"] = "none"
 matplotlib.rcParams["pdf.fonttype"] = 42
+# SVG element ids from a fixed salt, not a random one: the same inputs give the same file.
+matplotlib.rcParams["svg.hashsalt"] = "dsg"
 
 MILLION = 1e6
 # Each cause keeps its colour in every chart (the order of dsg.analysis.decompose.CAUSES).
