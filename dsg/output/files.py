@@ -179,18 +179,34 @@ def remove_own_temporaries() -> None:
         remove_temporaries(path, own=True)
 
 
-@contextmanager
-def atomic_path(path: Path):
-    """A temporary path beside ``path`` that replaces it only if writing succeeds."""
-    if path.is_dir():  # found now, before any of a set of files has replaced anything
-        raise IsADirectoryError(21, "is a folder", str(path))
-    # The folders made for this file, deepest first: a failed write takes them away again.
+def make_parents(path: Path) -> list[Path]:
+    """Make the folders missing above ``path`` (like mkdir -p); those made, deepest first, so
+    that a failed write can take them away again (:func:`remove_made`)."""
     made = []
     for folder in (path.parent, *path.parent.parents):
         if folder.exists():
             break
         made.append(folder)
     path.parent.mkdir(parents=True, exist_ok=True)
+    return made
+
+
+def remove_made(made: list[Path]) -> None:
+    """Take away folders :func:`make_parents` made, deepest first, each only if empty: another
+    file of a set may stand there."""
+    for folder in made:
+        try:
+            folder.rmdir()
+        except OSError:
+            break
+
+
+@contextmanager
+def atomic_path(path: Path):
+    """A temporary path beside ``path`` that replaces it only if writing succeeds."""
+    if path.is_dir():  # found now, before any of a set of files has replaced anything
+        raise IsADirectoryError(21, "is a folder", str(path))
+    made = make_parents(path)
     remove_temporaries(path)
     _targets.add(path)
     written = False
@@ -210,11 +226,7 @@ def atomic_path(path: Path):
     finally:
         _targets.discard(path)
         if not written:
-            for folder in made:
-                try:
-                    folder.rmdir()  # only if empty: another file of the set may stand there
-                except OSError:
-                    break
+            remove_made(made)
 
 
 @contextmanager
@@ -265,8 +277,7 @@ def atomic_folder(path: Path):
     standing there is replaced whole, so that no file of an older dataset lingers in it."""
     import shutil
 
-    made = [folder for folder in (path.parent, *path.parent.parents) if not folder.exists()]
-    path.parent.mkdir(parents=True, exist_ok=True)
+    made = make_parents(path)
     temporary = Path(tempfile.mkdtemp(prefix=temporary_prefix(path), suffix=".part", dir=path.parent))
     written = False
     try:
@@ -284,8 +295,4 @@ def atomic_folder(path: Path):
         if temporary.exists():
             shutil.rmtree(temporary, ignore_errors=True)
         if not written:
-            for folder in made:
-                try:
-                    folder.rmdir()
-                except OSError:
-                    break
+            remove_made(made)
