@@ -126,10 +126,14 @@ def read_csv_text(data: bytes, label: str, required: tuple[str, ...], problems: 
             Problem(label, "missing_columns", params={"columns": ", ".join(missing), "expected": ", ".join(required)})
         )
         return None
+    return trimmed_rows(frame)
+
+
+def trimmed_rows(frame: pl.DataFrame) -> pl.DataFrame:
+    """A table read as text, its cells trimmed, with each line's spreadsheet row in ROW (the
+    header is row 1) for messages; blank lines (a trailing one is common) are skipped."""
     columns = frame.columns
-    frame = frame.with_columns(pl.col(c).str.strip_chars() for c in columns)
-    # Blank lines (a trailing one is common) are skipped; the spreadsheet row of every other
-    # line is kept in ROW for messages.
+    frame = frame.with_columns(pl.col(c).cast(pl.String).str.strip_chars() for c in columns)
     blank = pl.all_horizontal((pl.col(c).is_null() | (pl.col(c) == "")) for c in columns)
     return frame.with_row_index(ROW, offset=2).filter(~blank)
 

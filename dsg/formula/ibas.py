@@ -20,7 +20,7 @@ from pathlib import Path
 import polars as pl
 
 from dsg.errors import Problem, Problems, raise_if
-from dsg.formula.dataset import ROW, Dataset, raw_files, read_csv_text, rows
+from dsg.formula.dataset import ROW, Dataset, raw_files, read_csv_text, rows, trimmed_rows
 from dsg.formula.inputs import CSV_LIMIT, read_input
 from dsg.formula.names import plain, suggestions
 from dsg.formula.params import check_number
@@ -79,10 +79,7 @@ def read_table(path: Path, label: str, problems: list[Problem]) -> pl.DataFrame 
     except Exception as exc:  # the reader's own errors vary with the file's fault
         problems.append(Problem(label, "unreadable_xlsx", params={"reason": str(exc).splitlines()[0]}))
         return None
-    frame = frame.rename({c: c.strip() for c in frame.columns})
-    frame = frame.with_columns(pl.col(c).cast(pl.String).str.strip_chars() for c in frame.columns)
-    blank = pl.all_horizontal((pl.col(c).is_null() | (pl.col(c) == "")) for c in frame.columns)
-    return frame.with_row_index(ROW, offset=2).filter(~blank)
+    return trimmed_rows(frame.rename({c: c.strip() for c in frame.columns}))
 
 
 def column_for(frame: pl.DataFrame, role: str) -> str | None:
