@@ -14,12 +14,9 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from dsg.formula.dataset import Dataset
-from dsg.formula.names import plain
+from dsg.formula.dataset import CALIBRATION_RESIDUAL, ILLUSTRATIVE, Dataset, has_status
 from dsg.i18n import indicator_label, name_of
 
-ILLUSTRATIVE = "illustrative"
-RESIDUAL = "calibration residual"
 # The mark set beside a figure that rests on an illustrative input.
 MARK = "†"
 
@@ -37,16 +34,9 @@ class Caveats:
         return any((self.totals, self.formulas, self.indicators, self.settlement, self.residual, self.grant_keys))
 
 
-def marked(frame: pl.DataFrame | None, column: str = "status") -> pl.Series | None:
-    """Which rows of ``frame`` have the status "illustrative" (None without a status column)."""
-    if frame is None or column not in frame.columns:
-        return None
-    return frame[column].fill_null("").map_elements(plain, return_dtype=pl.String) == ILLUSTRATIVE
-
-
 def flagged(frame: pl.DataFrame | None, column: str, status: str = "status") -> list[str]:
     """The distinct values of ``column`` on the illustrative rows of ``frame``, in order."""
-    rows = marked(frame, status)
+    rows = has_status(frame, ILLUSTRATIVE, status)
     if frame is None or rows is None:
         return []
     return frame.filter(rows)[column].unique(maintain_order=True).to_list()
@@ -57,10 +47,8 @@ def caveats(dataset: Dataset, grants: bool = False) -> Caveats:
     used = set(dataset.weights["indicator"].to_list()) | set(dataset.settlement.indicators().values())
     settlement = dataset.provenance.get("illustrative", [])
     set_keys = dataset.settlement.as_dict()
-    fixed = dataset.fixed
-    residual = "status" in fixed.columns and bool(
-        (fixed["status"].fill_null("").map_elements(plain, return_dtype=pl.String) == RESIDUAL).any()
-    )
+    residual_rows = has_status(dataset.fixed, CALIBRATION_RESIDUAL)
+    residual = residual_rows is not None and bool(residual_rows.any())
     return Caveats(
         totals=tuple(flagged(dataset.services, "service")),
         formulas=tuple(flagged(dataset.weights, "service")),

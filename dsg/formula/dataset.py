@@ -18,7 +18,7 @@ import polars as pl
 
 from dsg.errors import InputError, Problem, Problems, raise_if
 from dsg.formula.inputs import CSV_LIMIT, TOML_LIMIT, missing, parse_toml, read_input
-from dsg.formula.names import unknown_key
+from dsg.formula.names import plain, unknown_key
 from dsg.formula.params import WEIGHT_TOLERANCE, Settlement, check_number, finite_sum, parse_settlement
 
 DEFAULT_DATASET = "wales-2025-26"
@@ -136,6 +136,20 @@ def trimmed_rows(frame: pl.DataFrame) -> pl.DataFrame:
     frame = frame.with_columns(pl.col(c).cast(pl.String).str.strip_chars() for c in columns)
     blank = pl.all_horizontal((pl.col(c).is_null() | (pl.col(c) == "")) for c in columns)
     return frame.with_row_index(ROW, offset=2).filter(~blank)
+
+
+# Status words a dataset's files use that dsg acts on (compared plainly: any case or spacing).
+ILLUSTRATIVE = "illustrative"
+# A fixed element with this status stands in for the parts of the official formula that are not
+# public: imported IBA lines replace it, and outputs say it is there.
+CALIBRATION_RESIDUAL = "calibration residual"
+
+
+def has_status(frame: pl.DataFrame | None, status: str, column: str = "status") -> pl.Series | None:
+    """Which rows of ``frame`` have ``status`` in ``column`` (None when there is no such column)."""
+    if frame is None or column not in frame.columns:
+        return None
+    return frame[column].fill_null("").map_elements(plain, return_dtype=pl.String) == plain(status)
 
 
 # Column holding each CSV line's spreadsheet row (the header is row 1) while a dataset loads.

@@ -20,7 +20,16 @@ from pathlib import Path
 import polars as pl
 
 from dsg.errors import Problem, Problems, raise_if
-from dsg.formula.dataset import ROW, Dataset, raw_files, read_csv_text, rows, trimmed_rows
+from dsg.formula.dataset import (
+    CALIBRATION_RESIDUAL,
+    ROW,
+    Dataset,
+    has_status,
+    raw_files,
+    read_csv_text,
+    rows,
+    trimmed_rows,
+)
 from dsg.formula.inputs import CSV_LIMIT, read_input
 from dsg.formula.names import plain, suggestions
 from dsg.formula.params import check_number
@@ -40,9 +49,6 @@ IGNORED_HEADERS = ("data description", "description", "notes", "note")
 # A row for all of Wales is a total, not a council: it would count every council twice.
 TOTAL_ROWS = ("wales", "cymru", "total", "all wales", "wales total", "cyfanswm", "cymru gyfan")
 IBA_LINE = "IBA line"
-# A fixed element with this status stands in for the official formula; imported IBA lines are
-# that formula, so it is not carried over.
-CALIBRATION_RESIDUAL = "calibration residual"
 IBA_FORMATS = (".csv", ".xlsx")
 
 
@@ -317,8 +323,8 @@ def import_ibas(
     residual_left_out = False
     if "fixed.csv" in raw:
         fixed = pl.read_csv(io.BytesIO(raw["fixed.csv"]), infer_schema=False)
-        if "status" in fixed.columns:
-            residual = fixed["status"].fill_null("").map_elements(plain, return_dtype=pl.String) == CALIBRATION_RESIDUAL
+        residual = has_status(fixed, CALIBRATION_RESIDUAL)
+        if residual is not None:
             residual_left_out = bool(residual.any())
             fixed = fixed.filter(~residual)
         if fixed.height:
