@@ -13,6 +13,7 @@ from dsg.formula import kernels
 from dsg.formula.arrays import to_inputs
 from dsg.formula.reference import reference_batch, reference_settlement
 from dsg.formula.settle import settle_inputs
+from dsg.formula.synthetic import write_synthetic_dataset
 
 
 @pytest.fixture(scope="module")
@@ -88,6 +89,47 @@ def test_batch_aefs_are_the_single_settlements_to_the_last_bit(inputs, per_scena
         assert np.array_equal(got["aef"][j], out[kernels.AEF]), j
         assert np.array_equal(got["floor_topup"][j], out[kernels.FLOOR_TOPUP]), j
         assert np.array_equal(got["pct_change"][j], out[kernels.PCT_CHANGE]), j
+
+
+@pytest.mark.parametrize(("indicators", "used"), [(2, 2), (3, 3), (6, 6), (9, 9), (13, 11)])
+def test_any_number_of_indicators_gives_the_single_settlements_to_the_last_bit(tmp_path, indicators, used):
+    """The kernel adds four indicators per pass over the lanes and the rest one by one; with
+    any number of them, in either pass, every figure is one settlement's exactly."""
+    synthetic = to_inputs(load_dataset(write_synthetic_dataset(tmp_path, 9, indicators, 3, seed=indicators)))
+    assert len(synthetic.indicators) == used  # what the services weight: groups of 4 and a rest
+    batch = random_batch(synthetic, 60, seed=indicators)
+    external = batches.repeat(
+        synthetic,
+        60,
+        indicator_pounds=batch.indicator_pounds,
+        aef_total=batch.aef_total,
+        floor_percent=np.nan_to_num(batch.floor_percent, nan=2.8),
+    )
+    got = batches.settle_many(synthetic, batch)
+    for j in range(batch.size):
+        out, scalars = settle_inputs(one_of(synthetic, batch, j))
+        assert got["status"][j] == scalars[kernels.STATUS]
+        assert np.array_equal(got["aef"][j], out[kernels.AEF]), j
+        summary = batches.summarise(synthetic, [external.part(j, j + 1)])
+        out, scalars = settle_inputs(one_of(synthetic, external, j))
+        if scalars[kernels.STATUS] == kernels.OK:
+            assert np.array_equal(summary.lows, out[kernels.PCT_CHANGE]), j
+
+
+def one_of(inputs, batch, j):
+    """Scenario ``j`` of a batch (one set of shares) as the inputs of one settlement."""
+    return inputs.__class__(
+        **{
+            **inputs.__dict__,
+            "service_totals": np.array([1.0]),
+            "weights": batch.indicator_pounds[j][None, :],
+            "aef_total": batch.aef_total[j],
+            "notional_band_d": batch.notional_band_d[j],
+            "floor_percent": batch.floor_percent[j],
+            "cap_percent": batch.cap_percent[j],
+            "self_funded": bool(batch.self_funded[j]),
+        }
+    )
 
 
 def test_the_branch_free_pass_is_the_single_settlement_to_the_last_bit(inputs):

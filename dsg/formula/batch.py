@@ -122,6 +122,26 @@ def lane_count(councils: int) -> int:
 HISTOGRAM_BUDGET = 512 * 2**20
 
 
+# The bin of a lane whose settlement is not counted: one past the last, never scattered.
+NO_BIN = HIST_BINS
+
+
+@jit(cache=True, nogil=True, inline="always")
+def tally(i, lane, pct, topup, counted, lane_sums, lane_lows, lane_highs, lane_on_floor, bins):
+    """Add a settled % change of council ``i`` to the lane's summaries and pick its bin.
+
+    Bins are unsigned, so that numba indexes the histogram without a check for negative
+    indices. A NaN % change makes the sum NaN (the summary is then refused) and is counted
+    in bin 0; a lane not ``counted`` (its settlement impossible) gets NO_BIN.
+    """
+    lane_sums[i, lane] += pct if counted else 0.0
+    lane_lows[i, lane] = min(lane_lows[i, lane], pct) if counted else lane_lows[i, lane]
+    lane_highs[i, lane] = max(lane_highs[i, lane], pct) if counted else lane_highs[i, lane]
+    lane_on_floor[i, lane] += 1 if counted and topup >= FLOOR_EPSILON else 0
+    position = math.floor((pct - HIST_LOW) * HIST_SCALE) if pct == pct else 0.0
+    bins[lane] = np.uint64(min(max(position, 0.0), HIST_BINS - 1.0)) if counted else NO_BIN
+
+
 @jit(cache=True, nogil=True, parallel=True)
 def batch_kernel(
     shares,
@@ -160,7 +180,6 @@ def batch_kernel(
     Per scenario, the arithmetic is that of :func:`dsg.formula.kernels.settle_into`, step by
     step and in the same order, so AEFs and % changes are the same to the last bit.
     """
-    n_scenarios, n_indicators = indicator_pounds.shape
     n_councils = base.shape[0]
     slots = lows.shape[0]
     sum_taxbase = 0.0
@@ -170,158 +189,259 @@ def batch_kernel(
     for i in range(n_councils):
         scale[i] = 100.0 / base[i]
     for slot in prange(slots):
-        ssa = np.empty((n_councils, lanes))
-        pounds = np.empty((n_indicators, lanes))
-        band_d = np.empty(lanes)
-        floor_factor = np.empty(lanes)
-        cap_factor = np.empty(lanes)
-        has_floor = np.empty(lanes, dtype=np.bool_)
-        sum_ssa = np.empty(lanes)
-        sum_topup = np.empty(lanes)
-        sum_cap = np.empty(lanes)
-        sum_gain = np.empty(lanes)
-        rate = np.empty(lanes)
-        lane_status = np.empty(lanes, dtype=np.int64)
-        bins = np.empty(lanes, dtype=np.int64)
-        lane_pct = np.empty(lanes)
-        lane_topup = np.empty(lanes)
-        lane_counted = np.empty(lanes, dtype=np.bool_)
-        lane_sums = np.zeros((n_councils, lanes))
-        lane_lows = np.full((n_councils, lanes), np.inf)
-        lane_highs = np.full((n_councils, lanes), -np.inf)
-        lane_on_floor = np.zeros((n_councils, lanes), dtype=np.int64)
-        for block in range(slot, BLOCKS, slots):
-            first = block * n_scenarios // BLOCKS
-            stop = (block + 1) * n_scenarios // BLOCKS
-            for start in range(first, stop, lanes):
-                m = min(lanes, stop - start)
-                any_self_funded = False
-                for lane in range(m):
-                    j = start + lane
-                    for k in range(n_indicators):
-                        pounds[k, lane] = indicator_pounds[j, k]
-                    has_floor[lane] = not math.isnan(floor_percent[j])
-                    # No floor: a floor at -inf gives no top-up; no cap: a cap at +inf cuts nothing.
-                    floor_factor[lane] = 1.0 + floor_percent[j] / 100.0 if has_floor[lane] else -np.inf
-                    cap_factor[lane] = np.inf if math.isnan(cap_percent[j]) else 1.0 + cap_percent[j] / 100.0
-                    any_self_funded = any_self_funded or (self_funded[j] and has_floor[lane])
-                    sum_ssa[lane] = 0.0
-                    sum_topup[lane] = 0.0
-                    sum_cap[lane] = 0.0
-                    sum_gain[lane] = 0.0
-                    rate[lane] = 0.0
-                # SPEC §3.2: SSA = fixed element + £ per indicator x shares.
-                for i in range(n_councils):
+        settle_slot(
+            slot,
+            slots,
+            sum_taxbase,
+            scale,
+            shares,
+            per_scenario_shares,
+            indicator_pounds,
+            fixed,
+            taxbase,
+            base,
+            aef_total,
+            notional_band_d,
+            floor_percent,
+            cap_percent,
+            self_funded,
+            keep_matrix,
+            lanes,
+            aef,
+            floor_topup,
+            pct_change,
+            status,
+            sums,
+            lows,
+            highs,
+            on_floor,
+            histogram,
+            failed,
+        )
+
+
+@jit(cache=True, nogil=True)
+def settle_slot(
+    slot,
+    slots,
+    sum_taxbase,
+    scale,
+    shares,
+    per_scenario_shares,
+    indicator_pounds,
+    fixed,
+    taxbase,
+    base,
+    aef_total,
+    notional_band_d,
+    floor_percent,
+    cap_percent,
+    self_funded,
+    keep_matrix,
+    lanes,
+    aef,
+    floor_topup,
+    pct_change,
+    status,
+    sums,
+    lows,
+    highs,
+    on_floor,
+    histogram,
+    failed,
+):
+    """One slot's share of :func:`batch_kernel`: blocks slot, slot + slots, ... in order.
+
+    A function of its own, called from the parallel loop, so that numba compiles it as
+    plain serial code, whose lane loops LLVM vectorises (inside the parallel loop's body
+    it did not).
+    """
+    n_scenarios, n_indicators = indicator_pounds.shape
+    n_councils = base.shape[0]
+    ssa = np.empty((n_councils, lanes))
+    pounds = np.empty((n_indicators, lanes))
+    band_d = np.empty(lanes)
+    floor_factor = np.empty(lanes)
+    cap_factor = np.empty(lanes)
+    has_floor = np.empty(lanes, dtype=np.bool_)
+    sum_ssa = np.empty(lanes)
+    sum_topup = np.empty(lanes)
+    sum_cap = np.empty(lanes)
+    sum_gain = np.empty(lanes)
+    rate = np.empty(lanes)
+    lane_status = np.empty(lanes, dtype=np.int64)
+    bins = np.empty(lanes, dtype=np.uint64)
+    lane_sums = np.zeros((n_councils, lanes))
+    lane_lows = np.full((n_councils, lanes), np.inf)
+    lane_highs = np.full((n_councils, lanes), -np.inf)
+    lane_on_floor = np.zeros((n_councils, lanes), dtype=np.int64)
+    for block in range(slot, BLOCKS, slots):
+        first = block * n_scenarios // BLOCKS
+        stop = (block + 1) * n_scenarios // BLOCKS
+        for start in range(first, stop, lanes):
+            m = min(lanes, stop - start)
+            any_self_funded = False
+            for lane in range(m):
+                j = start + lane
+                for k in range(n_indicators):
+                    pounds[k, lane] = indicator_pounds[j, k]
+                has_floor[lane] = not math.isnan(floor_percent[j])
+                # No floor: a floor at -inf gives no top-up; no cap: a cap at +inf cuts nothing.
+                floor_factor[lane] = 1.0 + floor_percent[j] / 100.0 if has_floor[lane] else -np.inf
+                cap_factor[lane] = np.inf if math.isnan(cap_percent[j]) else 1.0 + cap_percent[j] / 100.0
+                any_self_funded = any_self_funded or (self_funded[j] and has_floor[lane])
+                sum_ssa[lane] = 0.0
+                sum_topup[lane] = 0.0
+                sum_cap[lane] = 0.0
+                sum_gain[lane] = 0.0
+                rate[lane] = 0.0
+            # SPEC §3.2: SSA = fixed element + £ per indicator x shares.
+            for i in range(n_councils):
+                if per_scenario_shares:
                     for lane in range(m):
                         ssa[i, lane] = fixed[i]
                     for k in range(n_indicators):
-                        if per_scenario_shares:
-                            for lane in range(m):
-                                ssa[i, lane] += pounds[k, lane] * shares[start + lane, k, i]
-                        else:
-                            share = shares[0, k, i]
-                            for lane in range(m):
-                                ssa[i, lane] += pounds[k, lane] * share
-                    for lane in range(m):
-                        sum_ssa[lane] += ssa[i, lane]
-                # SPEC §3.3.
-                for lane in range(m):
-                    j = start + lane
-                    if math.isnan(notional_band_d[j]):
-                        band_d[lane] = (sum_ssa[lane] - aef_total[j]) / sum_taxbase
+                        for lane in range(m):
+                            ssa[i, lane] += pounds[k, lane] * shares[start + lane, k, i]
+                else:
+                    # Four indicators per pass over the lanes, added left to right: the very
+                    # sum of kernels.settle_into, one indicator after another, with a quarter
+                    # of the loads and stores. The fixed element is held in a local (as the
+                    # council's figures are below): for all LLVM knows, a store to ssa could
+                    # change fixed[i], and it would not vectorise the loop.
+                    council_fixed = fixed[i]
+                    k = 0
+                    if n_indicators >= 4:
+                        s0, s1, s2, s3 = shares[0, 0, i], shares[0, 1, i], shares[0, 2, i], shares[0, 3, i]
+                        for lane in range(m):
+                            ssa[i, lane] = (
+                                council_fixed
+                                + pounds[0, lane] * s0
+                                + pounds[1, lane] * s1
+                                + pounds[2, lane] * s2
+                                + pounds[3, lane] * s3
+                            )
+                        k = 4
                     else:
-                        band_d[lane] = notional_band_d[j]
-                    lane_status[lane] = kernels.NEGATIVE_BAND_D if band_d[lane] < 0.0 else kernels.OK
-                if any_self_funded:
-                    # The self-funding rate needs every council's top-up and gain first.
-                    for i in range(n_councils):
                         for lane in range(m):
-                            formula = ssa[i, lane] - band_d[lane] * taxbase[i]
-                            low = base[i] * floor_factor[lane]
-                            high = base[i] * cap_factor[lane]
-                            sum_topup[lane] += max(0.0, low - formula)
-                            sum_cap[lane] += max(0.0, formula - high)
-                            sum_gain[lane] += max(0.0, min(formula, high) - low) if has_floor[lane] else 0.0
-                    for lane in range(m):
-                        if self_funded[start + lane] and has_floor[lane]:
-                            need = max(0.0, sum_topup[lane] - sum_cap[lane])
-                            if need > 0.0:
-                                rate[lane] = need / sum_gain[lane] if sum_gain[lane] > 0.0 else np.inf
-                                slack = min(kernels.FUNDING_SLACK_POUNDS, kernels.FUNDING_SLACK_SHARE * need)
-                                if rate[lane] > 1.0 and need - sum_gain[lane] <= slack:
-                                    rate[lane] = 1.0  # kernels.within_slack
-                        if rate[lane] > 1.0 and lane_status[lane] == kernels.OK:
-                            lane_status[lane] = kernels.FLOOR_NOT_SELF_FUNDABLE
-                # SPEC §3.4-3.7, and the summaries, council by council: each council's
-                # histogram row stays in cache while its lanes are counted. Sums, bounds and
-                # counts are kept per lane so that the lanes stay independent (SIMD).
-                all_ok = True
+                            ssa[i, lane] = council_fixed
+                    while k + 4 <= n_indicators:
+                        s0, s1, s2, s3 = shares[0, k, i], shares[0, k + 1, i], shares[0, k + 2, i], shares[0, k + 3, i]
+                        for lane in range(m):
+                            ssa[i, lane] = (
+                                ssa[i, lane]
+                                + pounds[k, lane] * s0
+                                + pounds[k + 1, lane] * s1
+                                + pounds[k + 2, lane] * s2
+                                + pounds[k + 3, lane] * s3
+                            )
+                        k += 4
+                    while k < n_indicators:
+                        share = shares[0, k, i]
+                        for lane in range(m):
+                            ssa[i, lane] += pounds[k, lane] * share
+                        k += 1
                 for lane in range(m):
-                    all_ok = all_ok and lane_status[lane] == kernels.OK
+                    sum_ssa[lane] += ssa[i, lane]
+            # SPEC §3.3.
+            for lane in range(m):
+                j = start + lane
+                if math.isnan(notional_band_d[j]):
+                    band_d[lane] = (sum_ssa[lane] - aef_total[j]) / sum_taxbase
+                else:
+                    band_d[lane] = notional_band_d[j]
+                lane_status[lane] = kernels.NEGATIVE_BAND_D if band_d[lane] < 0.0 else kernels.OK
+            if any_self_funded:
+                # The self-funding rate needs every council's top-up and gain first.
                 for i in range(n_councils):
-                    if keep_matrix or any_self_funded or not all_ok:
-                        for lane in range(m):
-                            formula = ssa[i, lane] - band_d[lane] * taxbase[i]
-                            low = base[i] * floor_factor[lane]
-                            high = base[i] * cap_factor[lane]
-                            topup = max(0.0, low - formula)
-                            settled = min(max(formula, low), high)  # see kernels.protect
-                            if rate[lane] > 0.0 and rate[lane] <= 1.0:
-                                settled -= rate[lane] * max(0.0, min(formula, high) - low)
-                            pct = (settled - base[i]) * scale[i]
-                            if keep_matrix:  # council-major: each council's lanes side by side
-                                aef[i, start + lane] = settled
-                                floor_topup[i, start + lane] = topup
-                                pct_change[i, start + lane] = pct
-                            else:
-                                lane_pct[lane] = pct
-                                lane_topup[lane] = topup
-                                lane_counted[lane] = lane_status[lane] == kernels.OK
-                    else:
-                        # The common case, without branches: an external floor (or none),
-                        # every lane settled.
-                        for lane in range(m):
-                            formula = ssa[i, lane] - band_d[lane] * taxbase[i]
-                            low = base[i] * floor_factor[lane]
-                            topup = max(0.0, low - formula)
-                            settled = min(max(formula, low), base[i] * cap_factor[lane])
-                            lane_pct[lane] = (settled - base[i]) * scale[i]
-                            lane_topup[lane] = topup
-                            lane_counted[lane] = True
-                    if keep_matrix:
-                        continue
                     for lane in range(m):
-                        pct = lane_pct[lane]
-                        counted = lane_counted[lane]
-                        # A NaN % change makes the sum NaN, and the summary is refused.
-                        lane_sums[i, lane] += pct if counted else 0.0
-                        lane_lows[i, lane] = min(lane_lows[i, lane], pct) if counted else lane_lows[i, lane]
-                        lane_highs[i, lane] = max(lane_highs[i, lane], pct) if counted else lane_highs[i, lane]
-                        lane_on_floor[i, lane] += 1 if counted and lane_topup[lane] >= FLOOR_EPSILON else 0
-                        position = math.floor((pct - HIST_LOW) * HIST_SCALE) if counted and pct == pct else -1.0
-                        bins[lane] = int(min(max(position, 0.0 if counted else -1.0), HIST_BINS - 1.0))
-                    for lane in range(m):
-                        if bins[lane] >= 0:
-                            histogram[slot, i, bins[lane]] += 1
+                        formula = ssa[i, lane] - band_d[lane] * taxbase[i]
+                        low = base[i] * floor_factor[lane]
+                        high = base[i] * cap_factor[lane]
+                        sum_topup[lane] += max(0.0, low - formula)
+                        sum_cap[lane] += max(0.0, formula - high)
+                        sum_gain[lane] += max(0.0, min(formula, high) - low) if has_floor[lane] else 0.0
                 for lane in range(m):
-                    if keep_matrix:
-                        status[start + lane] = lane_status[lane]
-                    elif lane_status[lane] != kernels.OK:
-                        failed[slot] += 1
-            if not keep_matrix:
-                # The block's sum, lane by lane in a fixed order.
-                for i in range(n_councils):
-                    total = 0.0
-                    for lane in range(lanes):
-                        total += lane_sums[i, lane]
-                        lane_sums[i, lane] = 0.0
-                    sums[block, i] = total
-        if not keep_matrix:
+                    if self_funded[start + lane] and has_floor[lane]:
+                        need = max(0.0, sum_topup[lane] - sum_cap[lane])
+                        if need > 0.0:
+                            rate[lane] = need / sum_gain[lane] if sum_gain[lane] > 0.0 else np.inf
+                            slack = min(kernels.FUNDING_SLACK_POUNDS, kernels.FUNDING_SLACK_SHARE * need)
+                            if rate[lane] > 1.0 and need - sum_gain[lane] <= slack:
+                                rate[lane] = 1.0  # kernels.within_slack
+                    if rate[lane] > 1.0 and lane_status[lane] == kernels.OK:
+                        lane_status[lane] = kernels.FLOOR_NOT_SELF_FUNDABLE
+            # SPEC §3.4-3.7, and the summaries, council by council: each council's
+            # histogram row stays in cache while its lanes are counted. Sums, bounds and
+            # counts are kept per lane so that the lanes stay independent (SIMD).
+            all_ok = True
+            for lane in range(m):
+                all_ok = all_ok and lane_status[lane] == kernels.OK
             for i in range(n_councils):
+                council_base, council_taxbase, council_scale = base[i], taxbase[i], scale[i]
+                if keep_matrix or any_self_funded or not all_ok:
+                    for lane in range(m):
+                        formula = ssa[i, lane] - band_d[lane] * council_taxbase
+                        low = council_base * floor_factor[lane]
+                        high = council_base * cap_factor[lane]
+                        topup = max(0.0, low - formula)
+                        settled = min(max(formula, low), high)  # see kernels.protect
+                        if rate[lane] > 0.0 and rate[lane] <= 1.0:
+                            settled -= rate[lane] * max(0.0, min(formula, high) - low)
+                        pct = (settled - council_base) * council_scale
+                        if keep_matrix:  # council-major: each council's lanes side by side
+                            aef[i, start + lane] = settled
+                            floor_topup[i, start + lane] = topup
+                            pct_change[i, start + lane] = pct
+                        else:
+                            counted = lane_status[lane] == kernels.OK
+                            tally(i, lane, pct, topup, counted, lane_sums, lane_lows, lane_highs, lane_on_floor, bins)
+                else:
+                    # The common case, without branches: an external floor (or none),
+                    # every lane settled, each lane's figures tallied as soon as settled.
+                    for lane in range(m):
+                        formula = ssa[i, lane] - band_d[lane] * council_taxbase
+                        low = council_base * floor_factor[lane]
+                        topup = max(0.0, low - formula)
+                        settled = min(max(formula, low), council_base * cap_factor[lane])
+                        pct = (settled - council_base) * council_scale
+                        # tally(), written out: numba's inlining keeps LLVM from vectorising.
+                        lane_sums[i, lane] += pct
+                        lane_lows[i, lane] = min(lane_lows[i, lane], pct)
+                        lane_highs[i, lane] = max(lane_highs[i, lane], pct)
+                        lane_on_floor[i, lane] += 1 if topup >= FLOOR_EPSILON else 0
+                        position = math.floor((pct - HIST_LOW) * HIST_SCALE) if pct == pct else 0.0
+                        bins[lane] = np.uint64(min(max(position, 0.0), HIST_BINS - 1.0))
+                if keep_matrix:
+                    continue
+                # Scattered council by council, so that the council's row stays in cache.
+                row = histogram[slot, i]
+                if all_ok:
+                    for lane in range(m):
+                        row[bins[lane]] += 1
+                else:
+                    for lane in range(m):
+                        if bins[lane] != NO_BIN:
+                            row[bins[lane]] += 1
+            for lane in range(m):
+                if keep_matrix:
+                    status[start + lane] = lane_status[lane]
+                elif lane_status[lane] != kernels.OK:
+                    failed[slot] += 1
+        if not keep_matrix:
+            # The block's sum, lane by lane in a fixed order.
+            for i in range(n_councils):
+                total = 0.0
                 for lane in range(lanes):
-                    lows[slot, i] = min(lows[slot, i], lane_lows[i, lane])
-                    highs[slot, i] = max(highs[slot, i], lane_highs[i, lane])
-                    on_floor[slot, i] += lane_on_floor[i, lane]
+                    total += lane_sums[i, lane]
+                    lane_sums[i, lane] = 0.0
+                sums[block, i] = total
+    if not keep_matrix:
+        for i in range(n_councils):
+            for lane in range(lanes):
+                lows[slot, i] = min(lows[slot, i], lane_lows[i, lane])
+                highs[slot, i] = max(highs[slot, i], lane_highs[i, lane])
+                on_floor[slot, i] += lane_on_floor[i, lane]
 
 
 def kernel_shares(batch: Batch) -> tuple[np.ndarray, bool]:

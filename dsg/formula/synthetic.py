@@ -5,7 +5,7 @@ engine scales needs 2,000 councils or 48 indicators as well. :func:`write_synthe
 writes a complete dataset folder (SPEC §2) of the size asked for, drawn from a seeded
 generator, and it loads and validates like any other: nothing about it is special to the
 engine. The figures are plausible in shape (populations spread like those of councils, AEF
-near a council's share, some councils on the floor), not a model of any real place.
+a few per cent above last year's, some councils on the floor), not a model of any real place.
 """
 
 from __future__ import annotations
@@ -13,6 +13,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+
+from dsg.formula import kernels
+from dsg.formula.arrays import to_inputs
+from dsg.formula.dataset import load_dataset
+from dsg.formula.settle import settle_inputs
 
 # A Wales-sized settlement per 22 councils, scaled with the number of councils.
 AEF_PER_COUNCIL = 6.13e9 / 22
@@ -60,13 +65,13 @@ def write_synthetic_dataset(
         lines += [f"Service {s},{names[k]},{w:.6f}" for k, w in zip(sorted(used), weights)]
     (folder / "weights.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
-    # Last year's AEF near each council's population share, so that a floor of a few per
-    # cent catches some councils and not others.
+    # Last year's AEF from this year's formula: a rise of 1.5-6.5 % per council (Wales has
+    # seen 2.8-5.6 % in 2025-26), so that a 2.8 % floor catches some councils and not
+    # others. A provisional base (the population share) is written first, for the dataset to
+    # load and settle.
     aef_total = AEF_PER_COUNCIL * councils
-    base = aef_total / 1.04 * population / population.sum() * rng.uniform(0.9, 1.1, councils)
-    lines = ["ons_code,base_aef"] + [f"{code},{base[i]:.2f}" for i, code in enumerate(codes)]
-    (folder / "base.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
-
+    base = aef_total * population / population.sum()
+    write_base(folder, codes, base)
     (folder / "dataset.toml").write_text(
         f"""name = "synthetic-{councils}x{indicators}x{services}-{seed}"
 year = "2025-26"
@@ -84,4 +89,11 @@ floor_funding = "{floor_funding}"
 """,
         encoding="utf-8",
     )
+    formula = settle_inputs(to_inputs(load_dataset(folder)))[0][kernels.AEF_FORMULA]
+    write_base(folder, codes, formula / (1.0 + rng.uniform(0.015, 0.065, councils)))
     return folder
+
+
+def write_base(folder: Path, codes: list[str], base: np.ndarray) -> None:
+    lines = ["ons_code,base_aef"] + [f"{code},{base[i]:.2f}" for i, code in enumerate(codes)]
+    (folder / "base.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
