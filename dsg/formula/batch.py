@@ -280,21 +280,23 @@ def settle_slot(
         stop = (block + 1) * n_scenarios // BLOCKS
         for start in range(first, stop, lanes):
             m = min(lanes, stop - start)
-            any_self_funded = False
+            # Loops without branches or early exits, which LLVM vectorises too.
+            self_funded_lanes = 0
             for lane in range(m):
                 j = start + lane
                 for k in range(n_indicators):
                     pounds[k, lane] = indicator_pounds[j, k]
-                has_floor[lane] = not math.isnan(floor_percent[j])
+                has_floor[lane] = floor_percent[j] == floor_percent[j]  # not NaN
                 # No floor: a floor at -inf gives no top-up; no cap: a cap at +inf cuts nothing.
                 floor_factor[lane] = 1.0 + floor_percent[j] / 100.0 if has_floor[lane] else -np.inf
-                cap_factor[lane] = np.inf if math.isnan(cap_percent[j]) else 1.0 + cap_percent[j] / 100.0
-                any_self_funded = any_self_funded or (self_funded[j] and has_floor[lane])
+                cap_factor[lane] = 1.0 + cap_percent[j] / 100.0 if cap_percent[j] == cap_percent[j] else np.inf
+                self_funded_lanes += 1 if self_funded[j] & has_floor[lane] else 0
                 sum_ssa[lane] = 0.0
                 sum_topup[lane] = 0.0
                 sum_cap[lane] = 0.0
                 sum_gain[lane] = 0.0
                 rate[lane] = 0.0
+            any_self_funded = self_funded_lanes > 0
             # SPEC §3.2: SSA = fixed element + £ per indicator x shares.
             for i in range(n_councils):
                 if per_scenario_shares:
@@ -344,13 +346,13 @@ def settle_slot(
                 for lane in range(m):
                     sum_ssa[lane] += ssa[i, lane]
             # SPEC §3.3.
+            refused_lanes = 0
             for lane in range(m):
                 j = start + lane
-                if math.isnan(notional_band_d[j]):
-                    band_d[lane] = (sum_ssa[lane] - aef_total[j]) / sum_taxbase
-                else:
-                    band_d[lane] = notional_band_d[j]
+                given = notional_band_d[j]
+                band_d[lane] = (sum_ssa[lane] - aef_total[j]) / sum_taxbase if given != given else given
                 lane_status[lane] = kernels.NEGATIVE_BAND_D if band_d[lane] < 0.0 else kernels.OK
+                refused_lanes += 1 if band_d[lane] < 0.0 else 0
             if any_self_funded:
                 # The self-funding rate needs every council's top-up and gain first.
                 for i in range(n_councils):
@@ -371,12 +373,11 @@ def settle_slot(
                                 rate[lane] = 1.0  # kernels.within_slack
                     if rate[lane] > 1.0 and lane_status[lane] == kernels.OK:
                         lane_status[lane] = kernels.FLOOR_NOT_SELF_FUNDABLE
+                        refused_lanes += 1
             # SPEC §3.4-3.7, and the summaries, council by council: each council's
             # histogram row stays in cache while its lanes are counted. Sums, bounds and
             # counts are kept per lane so that the lanes stay independent (SIMD).
-            all_ok = True
-            for lane in range(m):
-                all_ok = all_ok and lane_status[lane] == kernels.OK
+            all_ok = refused_lanes == 0
             for i in range(n_councils):
                 council_base, council_taxbase, council_scale = base[i], taxbase[i], scale[i]
                 if keep_matrix or any_self_funded or not all_ok:
