@@ -280,12 +280,13 @@ def settle_slot(
         stop = (block + 1) * n_scenarios // BLOCKS
         for start in range(first, stop, lanes):
             m = min(lanes, stop - start)
-            # Loops without branches or early exits, which LLVM vectorises too.
+            for lane in range(m):
+                for k in range(n_indicators):
+                    pounds[k, lane] = indicator_pounds[start + lane, k]
+            # A loop of its own, with no loop inside and no branches, so that LLVM vectorises it.
             self_funded_lanes = 0
             for lane in range(m):
                 j = start + lane
-                for k in range(n_indicators):
-                    pounds[k, lane] = indicator_pounds[j, k]
                 has_floor[lane] = floor_percent[j] == floor_percent[j]  # not NaN
                 # No floor: a floor at -inf gives no top-up; no cap: a cap at +inf cuts nothing.
                 floor_factor[lane] = 1.0 + floor_percent[j] / 100.0 if has_floor[lane] else -np.inf
