@@ -118,8 +118,8 @@ def test_the_batch_kernel_is_compiled_and_cached():
         pytest.skip("JIT disabled for this run")
     inputs = random_inputs(np.random.default_rng(4))
     batches.settle_many(inputs, batches.repeat(inputs, 3))
-    assert batches.batch_kernel.signatures
-    assert batches.batch_kernel._cache.__class__.__name__ != "NullCache"
+    assert batches.settle_slot.signatures
+    assert batches.settle_slot._cache.__class__.__name__ != "NullCache"
 
 
 def test_one_settlement_loads_no_numba():
@@ -136,7 +136,7 @@ def test_same_results_without_jit(tmp_path):
         "import numpy as np, sys\n"
         "from tests.test_kernels import random_inputs\n"
         "from dsg.formula import batch\n"
-        "assert not hasattr(batch.batch_kernel, 'signatures')\n"
+        "assert not hasattr(batch.settle_slot, 'signatures')\n"
         "inputs = random_inputs(np.random.default_rng(3))\n"
         "result = batch.settle_many(inputs, batch.repeat(inputs, 40, floor_percent=np.linspace(-1, 5, 40)))\n"
         "np.save(sys.argv[1], result['aef'])\n"

@@ -1,4 +1,4 @@
-"""Many settlements at once: a parallel numba kernel that keeps only what was asked for.
+"""Many settlements at once: a numba kernel, on every core, that keeps only what was asked for.
 
 A batch is N scenarios of one dataset that differ in their £ per indicator (weights and
 service totals), ``aef_total``, floor and cap, and optionally in their indicator shares.
@@ -15,29 +15,15 @@ Random inputs (Monte Carlo) come from dsg.formula.draws, keyed by (seed, scenari
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from dsg.formula import kernels
 from dsg.formula.arrays import Inputs
-from dsg.formula.kernels import implausible
+from dsg.formula.compiled import in_threads, jit, thread_count
+from dsg.formula.kernels import implausible, in_order
 from dsg.formula.params import ON_FLOOR_POUNDS
-
-if os.environ.get("DSG_DISABLE_JIT", "") not in ("", "0"):
-    prange = range
-
-    def jit(*args, **kwargs):
-        return lambda function: function
-
-    def thread_count() -> int:
-        return 1
-
-else:
-    from numba import get_num_threads as thread_count
-    from numba import njit as jit
-    from numba import prange
 
 # % change histogram: this range, in bins of HIST_WIDTH percentage points. Values outside
 # land in the edge bins (min and max are kept exactly).
@@ -142,84 +128,6 @@ def tally(i, lane, pct, topup, counted, lane_sums, lane_lows, lane_highs, lane_o
     bins[lane] = np.uint64(min(max(position, 0.0), HIST_BINS - 1.0)) if counted else NO_BIN
 
 
-@jit(cache=True, nogil=True, parallel=True)
-def batch_kernel(
-    shares,
-    per_scenario_shares,
-    indicator_pounds,
-    fixed,
-    taxbase,
-    base,
-    aef_total,
-    notional_band_d,
-    floor_percent,
-    cap_percent,
-    self_funded,
-    keep_matrix,
-    lanes,
-    aef,
-    floor_topup,
-    pct_change,
-    status,
-    sums,
-    lows,
-    highs,
-    on_floor,
-    histogram,
-    failed,
-):
-    """Settle every scenario of a batch, ``lanes`` at a time, in BLOCKS blocks shared among slots.
-
-    Each slot (one parallel task) settles blocks slot, slot + slots, ... in order. With
-    ``keep_matrix``, each scenario's AEF, floor top-up and % change go into the (councils x N)
-    arrays and its status into ``status``. Otherwise the kernel writes sums[b, i] of % change per block b
-    (summed by the caller in block order: float sums never depend on the thread count) and
-    adds to each slot's lows, highs, on_floor, histogram[slot, i, bin] and failed (exact
-    whatever the order). Impossible settlements are left out of the summaries.
-
-    Per scenario, the arithmetic is that of :func:`dsg.formula.kernels.settle_into`, step by
-    step and in the same order, so AEFs and % changes are the same to the last bit.
-    """
-    n_councils = base.shape[0]
-    slots = lows.shape[0]
-    sum_taxbase = 0.0
-    for i in range(n_councils):
-        sum_taxbase += taxbase[i]
-    scale = np.empty(n_councils)
-    for i in range(n_councils):
-        scale[i] = 100.0 / base[i]
-    for slot in prange(slots):
-        settle_slot(
-            slot,
-            slots,
-            sum_taxbase,
-            scale,
-            shares,
-            per_scenario_shares,
-            indicator_pounds,
-            fixed,
-            taxbase,
-            base,
-            aef_total,
-            notional_band_d,
-            floor_percent,
-            cap_percent,
-            self_funded,
-            keep_matrix,
-            lanes,
-            aef,
-            floor_topup,
-            pct_change,
-            status,
-            sums,
-            lows,
-            highs,
-            on_floor,
-            histogram,
-            failed,
-        )
-
-
 @jit(cache=True, nogil=True)
 def settle_slot(
     slot,
@@ -250,11 +158,20 @@ def settle_slot(
     histogram,
     failed,
 ):
-    """One slot's share of :func:`batch_kernel`: blocks slot, slot + slots, ... in order.
+    """Settle slot ``slot``'s share of a batch, ``lanes`` scenarios at a time: of the batch's
+    BLOCKS blocks, blocks slot, slot + slots, ... in order (slots run side by side, see
+    :func:`run_kernel`).
 
-    A function of its own, called from the parallel loop, so that numba compiles it as
-    plain serial code, whose lane loops LLVM vectorises (inside the parallel loop's body
-    it did not).
+    With ``keep_matrix``, each scenario's AEF, floor top-up and % change go into the
+    (councils x N) arrays and its status into ``status``. Otherwise the kernel writes
+    sums[b, i] of % change per block b (summed by the caller in block order: float sums never
+    depend on the number of slots) and adds to the slot's lows, highs, on_floor,
+    histogram[slot, i, bin] and failed (exact whatever the order). Impossible settlements
+    are left out of the summaries.
+
+    Per scenario, the arithmetic is that of :func:`dsg.formula.kernels.settle_into`, step by
+    step and in the same order, so AEFs and % changes are the same to the last bit.
+    ``sum_taxbase`` is the tax base's sum in council order and ``scale`` is 100 / base.
     """
     n_scenarios, n_indicators = indicator_pounds.shape
     n_councils = base.shape[0]
@@ -456,7 +373,7 @@ def kernel_shares(batch: Batch) -> tuple[np.ndarray, bool]:
 def settle_many(inputs: Inputs, batch: Batch) -> dict[str, np.ndarray]:
     """AEF, floor top-up and % change (N x councils) and status (N) of every scenario."""
     n, councils = batch.size, len(inputs.councils)
-    # Written council by council (see batch_kernel), handed back scenario by scenario.
+    # Written council by council (see settle_slot), handed back scenario by scenario.
     matrices = {name: np.empty((councils, n)) for name in ("aef", "floor_topup", "pct_change")}
     result: dict[str, np.ndarray] = {name: matrix.T for name, matrix in matrices.items()}
     result["status"] = np.empty(n)
@@ -490,23 +407,36 @@ def slot_count(councils: int, bins: int = HIST_BINS) -> int:
 
 
 def run_kernel(inputs: Inputs, batch: Batch, keep_matrix: bool, *outputs) -> None:
+    """Settle a batch into ``outputs`` (see :func:`settle_slot`), its slots on as many threads."""
     shares, per_scenario = kernel_shares(batch)
-    batch_kernel(
-        shares,
-        per_scenario,
-        np.ascontiguousarray(batch.indicator_pounds),
-        inputs.fixed,
-        inputs.taxbase,
-        inputs.base,
-        batch.aef_total,
-        batch.notional_band_d,
-        batch.floor_percent,
-        batch.cap_percent,
-        batch.self_funded,
-        keep_matrix,
-        lane_count(len(inputs.councils)),
-        *outputs,
-    )
+    pounds = np.ascontiguousarray(batch.indicator_pounds)
+    lows = outputs[5]
+    slots = lows.shape[0]
+    sum_taxbase, scale = in_order(inputs.taxbase), 100.0 / inputs.base
+
+    def settle_part(slot: int) -> None:
+        settle_slot(
+            slot,
+            slots,
+            sum_taxbase,
+            scale,
+            shares,
+            per_scenario,
+            pounds,
+            inputs.fixed,
+            inputs.taxbase,
+            inputs.base,
+            batch.aef_total,
+            batch.notional_band_d,
+            batch.floor_percent,
+            batch.cap_percent,
+            batch.self_funded,
+            keep_matrix,
+            lane_count(len(inputs.councils)),
+            *outputs,
+        )
+
+    in_threads(settle_part, slots)
 
 
 @dataclass

@@ -16,19 +16,10 @@ weights is added straight into the scenario's £ per indicator, so no weight mat
 from __future__ import annotations
 
 import math
-import os
 
 import numpy as np
 
-if os.environ.get("DSG_DISABLE_JIT", "") not in ("", "0"):
-    prange = range
-
-    def jit(*args, **kwargs):
-        return lambda function: function
-
-else:
-    from numba import njit as jit
-    from numba import prange
+from dsg.formula.compiled import in_threads, jit, thread_count
 
 GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 MIX_1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -103,19 +94,44 @@ def log_gamma_variate(shape, key, counter, spare):
     return math.log(value) + log_boost, counter, spare
 
 
-@jit(cache=True, nogil=True, parallel=True)
 def draw_kernel(seed, first, service_totals, alphas, raw, noise, pounds, gammas, shares):
     """Draw scenarios first, first + 1, ... into ``pounds`` (N x indicators) and, when
-    ``noise`` > 0, their indicator shares into ``shares`` (N x indicators x councils).
+    ``noise`` > 0, their indicator shares into ``shares`` (N x indicators x councils), in as
+    many parts as there are threads, side by side (see :func:`draw_scenarios`)."""
+    n = pounds.shape[0]
+    parts = max(1, min(thread_count(), n))
+
+    def draw_part(part: int) -> None:
+        draw_scenarios(
+            seed,
+            first,
+            part * n // parts,
+            (part + 1) * n // parts,
+            service_totals,
+            alphas,
+            raw,
+            noise,
+            pounds,
+            gammas,
+            shares,
+        )
+
+    in_threads(draw_part, parts)
+
+
+@jit(cache=True, nogil=True)
+def draw_scenarios(seed, first, start, stop, service_totals, alphas, raw, noise, pounds, gammas, shares):
+    """Rows ``start`` to ``stop`` of :func:`draw_kernel`'s arrays: scenarios first + start, ...
 
     ``alphas[s, k]`` are the Dirichlet parameters of service s (0 for an indicator it does not
     use; a service with one indicator keeps its weight of 1). ``gammas`` is scratch (N x
     indicators). Indicator values are ``raw`` x (1 + noise/100 x U(-1, 1)), then shared out.
+    A scenario's numbers depend on (seed, its index) alone, so not on the parts.
     """
-    n, n_indicators = pounds.shape
+    n_indicators = pounds.shape[1]
     n_services = alphas.shape[0]
     n_councils = raw.shape[1]
-    for j in prange(n):
+    for j in range(start, stop):
         key = scenario_key(seed, first + j)
         counter = 0
         spare = math.nan
