@@ -54,18 +54,24 @@ def test_batch_warm(benchmark, inputs, batch):
     assert summary.count == BATCH
 
 
-@pytest.fixture(scope="module")
-def large(tmp_path_factory):
-    """2,000 councils and 48 indicators: how the engine scales."""
-    return load_dataset(write_synthetic_dataset(tmp_path_factory.mktemp("large"), 2000, 48, 6))
+# Council-settlements per round of the scale benchmarks: the same work at every size.
+COUNCIL_SETTLEMENTS = 4_000_000
 
 
-def test_batch_of_2000_councils(benchmark, large):
-    inputs = to_inputs(large)
-    batch = bench_batch(inputs, 2000, seed=1)
+@pytest.mark.parametrize("councils", [22, 2000])
+def test_batch_of_48_indicators(benchmark, tmp_path_factory, councils):
+    """How the engine scales: synthetic datasets of 22 and 2,000 councils with 48 indicators,
+    the same number of council-settlements each (their rate should stay about flat)."""
+    folder = write_synthetic_dataset(tmp_path_factory.mktemp(f"synthetic-{councils}"), councils, 48, 6)
+    inputs = to_inputs(load_dataset(folder))
+    size = COUNCIL_SETTLEMENTS // councils
+    batch = bench_batch(inputs, size, seed=1)
     summarise_once(inputs, batch.part(0, 64))
     summary = benchmark(summarise_once, inputs, batch)
-    assert summary.count == 2000
+    assert summary.count == size
+    rate = size * councils / benchmark.stats.stats.median
+    benchmark.extra_info["council_settlements_per_second"] = rate
+    print(f"\n{councils} councils x 48 indicators: {rate / 1e6:,.0f} M council-settlements a second (median)")
 
 
 def test_montecarlo(benchmark):
@@ -101,7 +107,7 @@ def test_decomposition(benchmark, tmp_path):
 # moment slows both alike; each contender runs this many times.
 GATE_ROUNDS = 9
 # The ratio the gate asks for, and the part of it a busy machine may take away (see the gate).
-REQUIRED_RATIO = 2.5
+REQUIRED_RATIO = 3.0
 MARGIN = 0.8
 
 
@@ -126,10 +132,10 @@ def test_numba_on_one_core_is_several_times_the_fair_numpy(inputs, batch):
     median times are compared: a burst of other work slows the runs next to it on both
     sides, and a median ignores the few rounds it hits.
 
-    The gate passes at a median ratio of REQUIRED_RATIO x MARGIN = 2.0. Measured on the
-    2-core CI machine: 3.2 to 3.5 with another process running. A kernel that stops
-    vectorising (the scalar kernel of before ran at 0.7 of this NumPy) or falls back to object
-    mode fails it.
+    The gate passes at a median ratio of REQUIRED_RATIO x MARGIN = 2.4. Measured on the
+    2-core CI machine: 4.1 when quiet (3.4 for the kernel before its four-indicator passes and
+    fused tallies). A kernel that stops vectorising (the scalar kernel of before ran at 0.7 of
+    this NumPy) or falls back to object mode fails it.
     """
     threads = numba.get_num_threads()
     numba.set_num_threads(1)
