@@ -71,20 +71,7 @@ def test_batch_aefs_are_the_single_settlements_to_the_last_bit(inputs, per_scena
     got = batches.settle_many(inputs, batch)
     assert {int(s) for s in got["status"]} >= {kernels.OK, kernels.FLOOR_NOT_SELF_FUNDABLE}
     for j in range(batch.size):
-        one = inputs.__class__(
-            **{
-                **inputs.__dict__,
-                "shares": batch.shares[j] if per_scenario_shares else inputs.shares,
-                "service_totals": np.array([1.0]),
-                "weights": batch.indicator_pounds[j][None, :],
-                "aef_total": batch.aef_total[j],
-                "notional_band_d": batch.notional_band_d[j],
-                "floor_percent": batch.floor_percent[j],
-                "cap_percent": batch.cap_percent[j],
-                "self_funded": bool(batch.self_funded[j]),
-            }
-        )
-        out, scalars = settle_inputs(one)
+        out, scalars = settle_inputs(one_of(inputs, batch, j))
         assert got["status"][j] == scalars[kernels.STATUS]
         assert np.array_equal(got["aef"][j], out[kernels.AEF]), j
         assert np.array_equal(got["floor_topup"][j], out[kernels.FLOOR_TOPUP]), j
@@ -117,10 +104,11 @@ def test_any_number_of_indicators_gives_the_single_settlements_to_the_last_bit(t
 
 
 def one_of(inputs, batch, j):
-    """Scenario ``j`` of a batch (one set of shares) as the inputs of one settlement."""
+    """Scenario ``j`` of a batch as the inputs of one settlement."""
     return inputs.__class__(
         **{
             **inputs.__dict__,
+            "shares": batch.shares[j] if batch.shares.ndim == 3 else batch.shares,
             "service_totals": np.array([1.0]),
             "weights": batch.indicator_pounds[j][None, :],
             "aef_total": batch.aef_total[j],
