@@ -53,11 +53,11 @@ def test_uniform_numbers_are_uniform():
 
 def dirichlet_draws(alphas: np.ndarray, n: int, seed: int = 11) -> np.ndarray:
     """n Dirichlet(alphas) weight vectors from the kernel (one service whose total is 1)."""
-    pounds, gammas = np.empty((n, alphas.size)), np.empty((n, alphas.size))
+    pounds, gammas = np.empty((alphas.size, n)), np.empty((n, alphas.size))
     draws.draw_kernel(
         seed, 0, np.array([1.0]), alphas[None, :], np.ones((alphas.size, 2)), 0.0, pounds, gammas, np.empty((0, 0, 0))
     )
-    return pounds
+    return pounds.T
 
 
 @pytest.mark.parametrize(

@@ -165,17 +165,20 @@ def draw_chunks(
     from dsg.formula.draws import draw_kernel
 
     size = min(chunk, samples)
-    pounds = np.empty((size, len(inputs.indicators)))
-    gammas = np.empty_like(pounds)
+    # Indicator by indicator, as the batch kernel reads them; a last, shorter chunk gets an
+    # array of its own, contiguous like the others (a slice is not, and would be compiled
+    # for again).
+    pounds = np.empty((len(inputs.indicators), size))
+    gammas = np.empty((size, len(inputs.indicators)))
     shares = np.empty((size, *raw.shape)) if noise > 0 else np.empty((0, 0, 0))
     alphas = dirichlet_parameters(inputs, concentration)
     for first in range(0, samples, size):
         n = min(size, samples - first)
+        if n < size:
+            pounds = np.empty((len(inputs.indicators), n))
         with np.errstate(over="ignore"):  # the generator's 64-bit products wrap by design (plain Python, no JIT)
-            draw_kernel(
-                seed, first, inputs.service_totals, alphas, raw, float(noise), pounds[:n], gammas[:n], shares[:n]
-            )
-        yield batches.repeat(inputs, n, indicator_pounds=pounds[:n], shares=shares[:n] if noise > 0 else inputs.shares)
+            draw_kernel(seed, first, inputs.service_totals, alphas, raw, float(noise), pounds, gammas[:n], shares[:n])
+        yield batches.repeat(inputs, n, indicator_pounds=pounds.T, shares=shares[:n] if noise > 0 else inputs.shares)
 
 
 # A chunk's draws (£ per indicator and scratch) take at most CHUNK_BYTES, and its

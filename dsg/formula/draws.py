@@ -95,10 +95,11 @@ def log_gamma_variate(shape, key, counter, spare):
 
 
 def draw_kernel(seed, first, service_totals, alphas, raw, noise, pounds, gammas, shares):
-    """Draw scenarios first, first + 1, ... into ``pounds`` (N x indicators) and, when
+    """Draw scenarios first, first + 1, ... into ``pounds`` (indicators x N, the batch
+    kernel's layout) and, when
     ``noise`` > 0, their indicator shares into ``shares`` (N x indicators x councils), in as
     many parts as there are threads, side by side (see :func:`draw_scenarios`)."""
-    n = pounds.shape[0]
+    n = pounds.shape[1]
     parts = max(1, min(thread_count(), n))
 
     def draw_part(part: int) -> None:
@@ -128,7 +129,7 @@ def draw_scenarios(seed, first, start, stop, service_totals, alphas, raw, noise,
     indicators). Indicator values are ``raw`` x (1 + noise/100 x U(-1, 1)), then shared out.
     A scenario's numbers depend on (seed, its index) alone, so not on the parts.
     """
-    n_indicators = pounds.shape[1]
+    n_indicators = pounds.shape[0]
     n_services = alphas.shape[0]
     n_councils = raw.shape[1]
     for j in range(start, stop):
@@ -136,7 +137,7 @@ def draw_scenarios(seed, first, start, stop, service_totals, alphas, raw, noise,
         counter = 0
         spare = math.nan
         for k in range(n_indicators):
-            pounds[j, k] = 0.0
+            pounds[k, j] = 0.0
         for s in range(n_services):
             used = 0
             for k in range(n_indicators):
@@ -145,7 +146,7 @@ def draw_scenarios(seed, first, start, stop, service_totals, alphas, raw, noise,
             if used == 1:  # one indicator: its weight stays 1
                 for k in range(n_indicators):
                     if alphas[s, k] > 0.0:
-                        pounds[j, k] += service_totals[s]
+                        pounds[k, j] += service_totals[s]
                 continue
             # Each weight is a gamma number over their sum. With a shape below 1 they are
             # taken as logarithms less the largest, so that none underflows to 0 and the
@@ -174,7 +175,7 @@ def draw_scenarios(seed, first, start, stop, service_totals, alphas, raw, noise,
                     total += gammas[j, k]
             for k in range(n_indicators):
                 if alphas[s, k] > 0.0:
-                    pounds[j, k] += service_totals[s] * (gammas[j, k] / total)
+                    pounds[k, j] += service_totals[s] * (gammas[j, k] / total)
         if noise > 0.0:
             for k in range(n_indicators):
                 indicator_total = 0.0
