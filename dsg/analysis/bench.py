@@ -262,7 +262,7 @@ def median_time(function, repeats: int) -> float:
 BENCH_STEPS = ("compile", "numba_all_cores", "numba_one_core", "numpy", "polars_query", "polars_per_scenario")
 
 
-def run_bench(dataset: Dataset | None = None, scenarios: int = 2_000_000, repeats: int = 3, progress=None) -> dict:
+def run_bench(dataset: Dataset | None = None, scenarios: int = 2_000_000, repeats: int = 5, progress=None) -> dict:
     """Settlements per second for the five contenders, and their ratios.
 
     numba runs all ``scenarios``; NumPy a tenth, the polars query a fiftieth (at most
