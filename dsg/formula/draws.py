@@ -63,18 +63,11 @@ def normal_pair(key, counter):
 
 
 @jit(cache=True, nogil=True)
-def gamma_variate(shape, key, counter, spare):
+def gamma_variate(d, c, key, counter, spare):
     """A Gamma(shape, 1) number for shape >= 1 (Marsaglia and Tsang, 2000), the next counter
     and the normal number left over (NaN when none). Normal numbers come in pairs; the second
-    waits in ``spare`` for the next call."""
-    d = shape - 1.0 / 3.0
-    return gamma_from(d, 1.0 / math.sqrt(9.0 * d), key, counter, spare)
-
-
-@jit(cache=True, nogil=True)
-def gamma_from(d, c, key, counter, spare):
-    """:func:`gamma_variate` with its two constants worked out already: d = shape - 1/3 and
-    c = 1 / sqrt(9 d), the same for every scenario (see :func:`tsang_constants`)."""
+    waits in ``spare`` for the next call. d = shape - 1/3 and c = 1 / sqrt(9 d) are the
+    same for every scenario, so they are worked out once (see :func:`tsang_constants`)."""
     while True:
         if math.isnan(spare):
             x, spare, counter = normal_pair(key, counter)
@@ -91,30 +84,21 @@ def gamma_from(d, c, key, counter, spare):
 
 
 @jit(cache=True, nogil=True)
-def log_gamma_variate(shape, key, counter, spare):
+def log_gamma_variate(shape, d, c, key, counter, spare):
     """The logarithm of a Gamma(shape, 1) number for shape < 1, as Gamma(shape + 1) x
-    U^(1 / shape): logarithms, because with a shape of 0.001 the number itself is often
-    below the smallest double."""
-    d = shape + 1.0 - 1.0 / 3.0
-    return log_gamma_from(shape, d, 1.0 / math.sqrt(9.0 * d), key, counter, spare)
-
-
-@jit(cache=True, nogil=True)
-def log_gamma_from(shape, d, c, key, counter, spare):
-    """:func:`log_gamma_variate` with the constants of shape + 1 worked out already."""
+    U^(1 / shape), where d and c are the constants of shape + 1: logarithms, because with a
+    shape of 0.001 the number itself is often below the smallest double."""
     log_boost = math.log(uniform(key, counter)) / shape
-    value, counter, spare = gamma_from(d, c, key, counter + 1, spare)
+    value, counter, spare = gamma_variate(d, c, key, counter + 1, spare)
     return math.log(value) + log_boost, counter, spare
 
 
 def tsang_constants(alphas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Marsaglia and Tsang's d and c for each Dirichlet parameter above 0, of its shape or,
     below 1, of the shape + 1 that log_gamma_variate draws from (0 where it is 0)."""
-    shapes = np.where(alphas < 1.0, alphas + 1.0, alphas)
-    d = shapes - 1.0 / 3.0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        c = np.where(alphas > 0.0, 1.0 / np.sqrt(9.0 * d), 0.0)
-    return np.where(alphas > 0.0, d, 0.0), c
+    d = np.where(alphas < 1.0, alphas + 1.0, alphas) - 1.0 / 3.0  # at least 2/3
+    used = alphas > 0.0
+    return np.where(used, d, 0.0), np.where(used, 1.0 / np.sqrt(9.0 * d), 0.0)
 
 
 def draw_kernel(seed, first, service_totals, alphas, raw, noise, pounds, gammas, shares):
@@ -189,13 +173,13 @@ def draw_scenarios(
                     d, c = tsang_d[s, k], tsang_c[s, k]
                     if small:
                         if alphas[s, k] < 1.0:
-                            gammas[j, k], counter, spare = log_gamma_from(alphas[s, k], d, c, key, counter, spare)
+                            gammas[j, k], counter, spare = log_gamma_variate(alphas[s, k], d, c, key, counter, spare)
                         else:
-                            value, counter, spare = gamma_from(d, c, key, counter, spare)
+                            value, counter, spare = gamma_variate(d, c, key, counter, spare)
                             gammas[j, k] = math.log(value)
                         largest = max(largest, gammas[j, k])
                     else:
-                        gammas[j, k], counter, spare = gamma_from(d, c, key, counter, spare)
+                        gammas[j, k], counter, spare = gamma_variate(d, c, key, counter, spare)
             total = 0.0
             for k in range(n_indicators):
                 if alphas[s, k] > 0.0:
