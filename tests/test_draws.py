@@ -53,9 +53,9 @@ def test_uniform_numbers_are_uniform():
 
 def dirichlet_draws(alphas: np.ndarray, n: int, seed: int = 11) -> np.ndarray:
     """n Dirichlet(alphas) weight vectors from the kernel (one service whose total is 1)."""
-    pounds, gammas = np.empty((alphas.size, n)), np.empty((n, alphas.size))
+    pounds = np.empty((alphas.size, n))
     draws.draw_kernel(
-        seed, 0, np.array([1.0]), alphas[None, :], np.ones((alphas.size, 2)), 0.0, pounds, gammas, np.empty((0, 0, 0))
+        seed, 0, np.array([1.0]), alphas[None, :], np.ones((alphas.size, 2)), 0.0, pounds, np.empty((0, 0, 0))
     )
     return pounds.T
 

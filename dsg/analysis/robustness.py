@@ -169,7 +169,6 @@ def draw_chunks(
     # array of its own, contiguous like the others (a slice is not, and would be compiled
     # for again).
     pounds = np.empty((len(inputs.indicators), size))
-    gammas = np.empty((size, len(inputs.indicators)))
     shares = np.empty((size, *raw.shape)) if noise > 0 else np.empty((0, 0, 0))
     alphas = dirichlet_parameters(inputs, concentration)
     for first in range(0, samples, size):
@@ -177,7 +176,7 @@ def draw_chunks(
         if n < size:
             pounds = np.empty((len(inputs.indicators), n))
         with np.errstate(over="ignore"):  # the generator's 64-bit products wrap by design (plain Python, no JIT)
-            draw_kernel(seed, first, inputs.service_totals, alphas, raw, float(noise), pounds, gammas[:n], shares[:n])
+            draw_kernel(seed, first, inputs.service_totals, alphas, raw, float(noise), pounds, shares[:n])
         yield batches.repeat(inputs, n, indicator_pounds=pounds.T, shares=shares[:n] if noise > 0 else inputs.shares)
 
 

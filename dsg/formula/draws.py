@@ -101,7 +101,7 @@ def tsang_constants(alphas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.where(used, d, 0.0), np.where(used, 1.0 / np.sqrt(9.0 * d), 0.0)
 
 
-def draw_kernel(seed, first, service_totals, alphas, raw, noise, pounds, gammas, shares):
+def draw_kernel(seed, first, service_totals, alphas, raw, noise, pounds, shares):
     """Draw scenarios first, first + 1, ... into ``pounds`` (indicators x N, the batch
     kernel's layout) and, when ``noise`` > 0, their indicator shares into ``shares``
     (N x indicators x councils), in as many parts as there are threads, side by side (see
@@ -109,6 +109,14 @@ def draw_kernel(seed, first, service_totals, alphas, raw, noise, pounds, gammas,
     n = pounds.shape[1]
     parts = max(1, min(thread_count(), n))
     tsang_d, tsang_c = tsang_constants(alphas)
+    # Each service's indicators (those with a parameter above 0) in order, -1 after them, so
+    # that a scenario's loops visit only those.
+    used = alphas > 0.0
+    counts = used.sum(axis=1)
+    indicators = np.full(alphas.shape, -1, dtype=np.int64)
+    for s, row in enumerate(used):
+        indicators[s, : counts[s]] = np.flatnonzero(row)
+    small = (used & (alphas < 1.0)).any(axis=1)
 
     def draw_part(part: int) -> None:
         draw_scenarios(
@@ -120,10 +128,12 @@ def draw_kernel(seed, first, service_totals, alphas, raw, noise, pounds, gammas,
             alphas,
             tsang_d,
             tsang_c,
+            indicators,
+            counts,
+            small,
             raw,
             noise,
             pounds,
-            gammas,
             shares,
         )
 
@@ -132,18 +142,34 @@ def draw_kernel(seed, first, service_totals, alphas, raw, noise, pounds, gammas,
 
 @jit(cache=True, nogil=True)
 def draw_scenarios(
-    seed, first, start, stop, service_totals, alphas, tsang_d, tsang_c, raw, noise, pounds, gammas, shares
+    seed,
+    first,
+    start,
+    stop,
+    service_totals,
+    alphas,
+    tsang_d,
+    tsang_c,
+    indicators,
+    counts,
+    small,
+    raw,
+    noise,
+    pounds,
+    shares,
 ):
     """Rows ``start`` to ``stop`` of :func:`draw_kernel`'s arrays: scenarios first + start, ...
 
     ``alphas[s, k]`` are the Dirichlet parameters of service s (0 for an indicator it does not
-    use; a service with one indicator keeps its weight of 1). ``gammas`` is scratch (N x
-    indicators). Indicator values are ``raw`` x (1 + noise/100 x U(-1, 1)), then shared out.
-    A scenario's numbers depend on (seed, its index) alone, so not on the parts.
+    use; a service with one indicator keeps its weight of 1); service s uses the ``counts[s]``
+    indicators ``indicators[s, :counts[s]]``, and ``small[s]`` says whether any of its
+    parameters is below 1. Indicator values are ``raw`` x (1 + noise/100 x U(-1, 1)), then
+    shared out. A scenario's numbers depend on (seed, its index) alone, so not on the parts.
     """
     n_indicators = pounds.shape[0]
     n_services = alphas.shape[0]
     n_councils = raw.shape[1]
+    gammas = np.empty(n_indicators)
     for j in range(start, stop):
         key = scenario_key(seed, first + j)
         counter = 0
@@ -151,44 +177,34 @@ def draw_scenarios(
         for k in range(n_indicators):
             pounds[k, j] = 0.0
         for s in range(n_services):
-            used = 0
-            for k in range(n_indicators):
-                if alphas[s, k] > 0.0:
-                    used += 1
-            if used == 1:  # one indicator: its weight stays 1
-                for k in range(n_indicators):
-                    if alphas[s, k] > 0.0:
-                        pounds[k, j] += service_totals[s]
+            if counts[s] == 1:  # one indicator: its weight stays 1
+                pounds[indicators[s, 0], j] += service_totals[s]
                 continue
             # Each weight is a gamma number over their sum. With a shape below 1 they are
             # taken as logarithms less the largest, so that none underflows to 0 and the
             # service's money is never lost.
-            small = False
-            for k in range(n_indicators):
-                if 0.0 < alphas[s, k] < 1.0:
-                    small = True
             largest = -math.inf
-            for k in range(n_indicators):
-                if alphas[s, k] > 0.0:
-                    d, c = tsang_d[s, k], tsang_c[s, k]
-                    if small:
-                        if alphas[s, k] < 1.0:
-                            gammas[j, k], counter, spare = log_gamma_variate(alphas[s, k], d, c, key, counter, spare)
-                        else:
-                            value, counter, spare = gamma_variate(d, c, key, counter, spare)
-                            gammas[j, k] = math.log(value)
-                        largest = max(largest, gammas[j, k])
+            for u in range(counts[s]):
+                k = indicators[s, u]
+                d, c = tsang_d[s, k], tsang_c[s, k]
+                if small[s]:
+                    if alphas[s, k] < 1.0:
+                        gammas[k], counter, spare = log_gamma_variate(alphas[s, k], d, c, key, counter, spare)
                     else:
-                        gammas[j, k], counter, spare = gamma_variate(d, c, key, counter, spare)
+                        value, counter, spare = gamma_variate(d, c, key, counter, spare)
+                        gammas[k] = math.log(value)
+                    largest = max(largest, gammas[k])
+                else:
+                    gammas[k], counter, spare = gamma_variate(d, c, key, counter, spare)
             total = 0.0
-            for k in range(n_indicators):
-                if alphas[s, k] > 0.0:
-                    if small:
-                        gammas[j, k] = math.exp(gammas[j, k] - largest)
-                    total += gammas[j, k]
-            for k in range(n_indicators):
-                if alphas[s, k] > 0.0:
-                    pounds[k, j] += service_totals[s] * (gammas[j, k] / total)
+            for u in range(counts[s]):
+                k = indicators[s, u]
+                if small[s]:
+                    gammas[k] = math.exp(gammas[k] - largest)
+                total += gammas[k]
+            for u in range(counts[s]):
+                k = indicators[s, u]
+                pounds[k, j] += service_totals[s] * (gammas[k] / total)
         if noise > 0.0:
             for k in range(n_indicators):
                 indicator_total = 0.0
