@@ -113,22 +113,6 @@ HISTOGRAM_BUDGET = 512 * 2**20
 NO_BIN = HIST_BINS
 
 
-@jit(cache=True, nogil=True, inline="always")
-def tally(i, lane, pct, topup, counted, lane_sums, lane_lows, lane_highs, lane_on_floor, bins):
-    """Add a settled % change of council ``i`` to the lane's summaries and pick its bin.
-
-    Bins are unsigned, so that numba indexes the histogram without a check for negative
-    indices. A NaN % change makes the sum NaN (the summary is then refused) and is counted
-    in bin 0; a lane not ``counted`` (its settlement impossible) gets NO_BIN.
-    """
-    lane_sums[i, lane] += pct if counted else 0.0
-    lane_lows[i, lane] = min(lane_lows[i, lane], pct) if counted else lane_lows[i, lane]
-    lane_highs[i, lane] = max(lane_highs[i, lane], pct) if counted else lane_highs[i, lane]
-    lane_on_floor[i, lane] += 1 if counted and topup >= FLOOR_EPSILON else 0
-    position = np.floor((pct - HIST_LOW) * HIST_SCALE) if pct == pct else 0.0
-    bins[lane] = np.uint64(min(max(position, 0.0), HIST_BINS - 1.0)) if counted else NO_BIN
-
-
 @jit(cache=True, nogil=True)
 def settle_slot(
     slot,
@@ -323,8 +307,16 @@ def settle_slot(
                             floor_topup[i, start + lane] = topup
                             pct_change[i, start + lane] = pct
                         else:
+                            # The summaries of the common case below, of settled lanes only:
+                            # one not counted gets NO_BIN, and a NaN % change makes the sum
+                            # NaN (the summary is then refused) and counts in bin 0.
                             counted = lane_status[lane] == kernels.OK
-                            tally(i, lane, pct, topup, counted, lane_sums, lane_lows, lane_highs, lane_on_floor, bins)
+                            lane_sums[i, lane] += pct if counted else 0.0
+                            lane_lows[i, lane] = min(lane_lows[i, lane], pct) if counted else lane_lows[i, lane]
+                            lane_highs[i, lane] = max(lane_highs[i, lane], pct) if counted else lane_highs[i, lane]
+                            lane_on_floor[i, lane] += 1 if counted and topup >= FLOOR_EPSILON else 0
+                            position = np.floor((pct - HIST_LOW) * HIST_SCALE) if pct == pct else 0.0
+                            bins[lane] = np.uint64(min(max(position, 0.0), HIST_BINS - 1.0)) if counted else NO_BIN
                 else:
                     # The common case, without branches: an external floor (or none),
                     # every lane settled, each lane's figures tallied as soon as settled.
@@ -334,7 +326,10 @@ def settle_slot(
                         topup = max(0.0, low - formula)
                         settled = min(max(formula, low), council_base * cap_factor[lane])
                         pct = (settled - council_base) * council_scale
-                        # tally(), written out: numba's inlining keeps LLVM from vectorising.
+                        # Sums, bounds and counts per lane, and the lane's histogram bin:
+                        # unsigned, so that numba indexes the histogram without a check for
+                        # negative indices. (Written out here and above: a helper inlined by
+                        # numba kept LLVM from vectorising.)
                         lane_sums[i, lane] += pct
                         lane_lows[i, lane] = min(lane_lows[i, lane], pct)
                         lane_highs[i, lane] = max(lane_highs[i, lane], pct)
