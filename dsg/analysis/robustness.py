@@ -180,9 +180,9 @@ def draw_chunks(
         yield batches.repeat(inputs, n, indicator_pounds=pounds.T, shares=shares[:n] if noise > 0 else inputs.shares)
 
 
-# A chunk's draws (£ per indicator and scratch) take at most CHUNK_BYTES, and its
-# per-scenario shares (with indicator noise) at most NOISY_CHUNK_BYTES.
-CHUNK_BYTES = 32 * 2**20
+# A chunk's draws (£ per indicator) take at most CHUNK_BYTES, and its per-scenario shares
+# (with indicator noise) at most NOISY_CHUNK_BYTES.
+CHUNK_BYTES = 16 * 2**20
 MIN_CHUNK, MAX_CHUNK = 1024, 262_144
 NOISY_CHUNK_BYTES = 64 * 2**20
 
@@ -206,7 +206,7 @@ def montecarlo(
     raw = np.array([indicator_values(dataset, k) for k in inputs.indicators])
     if chunk is None:
         # Large chunks: each one starts the parallel kernels once, which costs time.
-        chunk = min(MAX_CHUNK, max(MIN_CHUNK, CHUNK_BYTES // (16 * len(inputs.indicators))))
+        chunk = min(MAX_CHUNK, max(MIN_CHUNK, CHUNK_BYTES // (8 * len(inputs.indicators))))
     if indicator_noise > 0:
         # Each scenario then has its own shares (indicators x councils): fewer per chunk, so
         # that a chunk stays within NOISY_CHUNK_BYTES however large the dataset.
