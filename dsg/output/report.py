@@ -32,6 +32,17 @@ def report_path_problems(path: str | Path):
 money = SCREEN["pounds"]
 
 
+def difference_cells(row: dict) -> dict:
+    """The baseline AEF, the AEF, the difference and the % difference of a council's or a
+    region's row, as the page shows them."""
+    return {
+        "aef_baseline": money(row["aef_baseline"]),
+        "aef": money(row["aef"]),
+        "difference": money(row["difference"]),
+        "pct": signed_figure(row["pct_difference"]),
+    }
+
+
 def scenario_section(
     comparison, index: int, lang: str, table: pl.DataFrame, summary: dict, regions: pl.DataFrame, decomposition
 ) -> dict:
@@ -48,10 +59,7 @@ def scenario_section(
         {
             "name": r["council"],
             "region": r["region"],
-            "aef_baseline": money(r["aef_baseline"]),
-            "aef": money(r["aef"]),
-            "difference": money(r["difference"]),
-            "pct": signed_figure(r["pct_difference"]),
+            **difference_cells(r),
             "per_head": signed_figure(r["difference_per_head"]),
             "per_band_d": signed_figure(r["difference_per_band_d"]),
             "on_floor": bool(on_floor(r["floor_topup"])),
@@ -94,14 +102,7 @@ def scenario_section(
             "net": money(float(rows["net_difference"].sum())),
         },
         "regions": [
-            {
-                "name": r["region"],
-                "councils": r["councils"],
-                "aef_baseline": money(r["aef_baseline"]),
-                "aef": money(r["aef"]),
-                "difference": money(r["difference"]),
-                "pct": signed_figure(r["pct_difference"]),
-            }
+            {"name": r["region"], "councils": r["councils"], **difference_cells(r)}
             for r in regions.iter_rows(named=True)
         ],
         "chart": svg_markup(difference_figure(comparison, index, lang)),
