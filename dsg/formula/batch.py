@@ -420,7 +420,7 @@ def run_kernel(inputs: Inputs, batch: Batch, keep_matrix: bool, *outputs) -> Non
     # along memory: no copy when the batch was drawn that way (Monte Carlo), one in NumPy
     # otherwise, rather than a scalar transposing loop in the kernel.
     pounds = np.ascontiguousarray(batch.indicator_pounds.T)
-    lows = outputs[5]
+    lows = outputs[5]  # one row per slot (see settle_slot's parameters)
     slots = lows.shape[0]
     sum_taxbase, scale = in_order(inputs.taxbase), 100.0 / inputs.base
 
